@@ -1,0 +1,1200 @@
+"""The ARM template function library, and the evaluator that calls it.
+
+Each function is registered with :func:`fn` under its lower-case name with its arity.  Arguments
+arrive evaluated, except for the lazy ones (``if``, ``and``, ``or``, ``coalesce``) which receive
+the argument nodes.  Unless a function is registered with ``unknown_ok``, an :class:`Unknown` or
+:class:`Partial` argument makes the result unknown — with a key made of the call, so that equal
+computations stay equal.  Semantics follow Microsoft's template function reference.
+"""
+
+from __future__ import annotations
+
+import base64 as _b64
+import json
+import math
+import re
+
+from linter.arm.expr import EvalError, Unsupported, key_of, member, node_text, type_name
+from linter.arm.values import Partial, Unknown, canon, first_unknown
+
+MAX_STRING = 4 * 1024 * 1024
+MAX_ARRAY = 100_000
+
+FUNCTIONS: dict = {}
+
+
+def fn(name, lo=0, hi=None, unknown_ok=False, lazy=False):
+    def deco(impl):
+        FUNCTIONS[name.lower()] = (impl, lo, hi, unknown_ok, lazy, name)
+        return impl
+    return deco
+
+
+def evaluate(node, scope):
+    kind = node[0]
+    if kind == "lit":
+        return node[1]
+    if kind == "call":
+        return call(node, scope)
+    base = evaluate(node[1], scope)
+    if kind == "get":
+        return member(base, node[2])
+    index = evaluate(node[2], scope)
+    if isinstance(index, (Unknown, Partial)):
+        return Unknown(_why(index), key_of("index", [base, index]) if not isinstance(base, Unknown) else None)
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)
+    return member(base, index)
+
+
+def call(node, scope):
+    lname, args, name = node[1], node[2], node[3]
+    entry = FUNCTIONS.get(lname)
+    if entry is None:
+        if "." in lname:
+            return scope.user_function(name, [evaluate(a, scope) for a in args])
+        if lname.startswith("list"):
+            return Unknown(f"{name}() returns secrets or runtime data only known at deployment", None, secret=True)
+        raise Unsupported(f"function '{name}' is not known to vmsslint")
+    impl, lo, hi, unknown_ok, lazy, canonical = entry
+    n = len(args)
+    if n < lo or (hi is not None and n > hi):
+        if lo == hi:
+            want = f"{lo} argument{'s' if lo != 1 else ''}"
+        elif hi is None:
+            want = f"at least {lo} argument{'s' if lo != 1 else ''}"
+        else:
+            want = f"{lo} to {hi} arguments"
+        raise EvalError(f"{canonical}() takes {want}, not {n}")
+    if lazy:
+        return impl(scope, args)
+    vals = [evaluate(a, scope) for a in args]
+    if not unknown_ok:
+        for v in vals:
+            if isinstance(v, (Unknown, Partial)):
+                return Unknown(_why(v), key_of(canonical, vals), _secret(vals))
+    return impl(scope, *vals)
+
+
+def _why(v):
+    if isinstance(v, Unknown):
+        return v.why
+    if isinstance(v, Partial):
+        return v.unknowns()[0].why
+    u = first_unknown(v)
+    return u.why if u else "unknown"
+
+
+def _secret(vals):
+    return any(isinstance(v, Unknown) and v.secret for v in vals)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _str(v, fname, what="argument"):
+    if not isinstance(v, str):
+        raise EvalError(f"{fname}() expects a string {what}, got {type_name(v)}")
+    return v
+
+
+def _int(v, fname, what="argument"):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise EvalError(f"{fname}() expects an integer {what}, got {type_name(v)}")
+    return int(v)
+
+
+def _arr(v, fname):
+    if not isinstance(v, list):
+        raise EvalError(f"{fname}() expects an array, got {type_name(v)}")
+    return v
+
+
+def _check_len(s):
+    if isinstance(s, (str, list)) and len(s) > MAX_STRING:
+        raise EvalError(f"result of {len(s)} items exceeds vmsslint's limit of {MAX_STRING}")
+    return s
+
+
+def to_text(v) -> str:
+    """``string()`` as ARM does it (JSON.NET: booleans are True/False, objects compact JSON)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)):
+        return str(v)
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+
+
+def deep_equal(a, b) -> bool | None:
+    """Equality as ``equals()``; None when an unknown makes it undecidable."""
+    ca, cb = canon(a), canon(b)
+    if ca is None or cb is None:
+        return None
+    if isinstance(a, (Unknown, Partial)) or isinstance(b, (Unknown, Partial)):
+        # equal computations are equal; different ones may still produce equal values
+        return True if ca == cb else None
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+# --- deployment-scope functions --------------------------------------------------------------
+
+@fn("parameters", 1, 1)
+def _parameters(scope, name):
+    return scope.parameter(_str(name, "parameters", "parameter name"))
+
+
+@fn("variables", 1, 1)
+def _variables(scope, name):
+    return scope.variable(_str(name, "variables", "variable name"))
+
+
+@fn("copyIndex", 0, 2)
+def _copy_index(scope, *args):
+    loop = None
+    offset = 0
+    for a in args:
+        if isinstance(a, str):
+            loop = a
+        else:
+            offset = _int(a, "copyIndex", "offset")
+    idx = scope.copy_index(loop)
+    if isinstance(idx, Unknown):
+        return idx
+    return idx + offset
+
+
+@fn("lambdaVariables", 1, 1)
+def _lambda_variables(scope, name):
+    name = _str(name, "lambdaVariables")
+    for frame in reversed(scope.lambda_frames):
+        if name in frame:
+            return frame[name]
+    raise EvalError(f"lambdaVariables('{name}') is used outside a lambda that declares it")
+
+
+@fn("lambda", 1, None, lazy=True)
+def _lambda(scope, args):
+    names = []
+    for a in args[:-1]:
+        if a[0] != "lit" or not isinstance(a[1], str):
+            raise EvalError("lambda() parameter names must be string literals")
+        names.append(a[1])
+    return Lambda(names, args[-1])
+
+
+class Lambda:
+    __slots__ = ("names", "body")
+
+    def __init__(self, names, body):
+        self.names, self.body = names, body
+
+    def __call__(self, scope, *values):
+        if len(values) != len(self.names):
+            raise EvalError(f"lambda expects {len(self.names)} arguments, got {len(values)}")
+        scope.lambda_frames.append(dict(zip(self.names, values)))
+        try:
+            return evaluate(self.body, scope)
+        finally:
+            scope.lambda_frames.pop()
+
+
+def _lam(v, fname):
+    if not isinstance(v, Lambda):
+        raise EvalError(f"{fname}() expects a lambda() argument")
+    return v
+
+
+@fn("resourceGroup", 0, 0)
+def _resource_group(scope):
+    return scope.resource_group()
+
+
+@fn("subscription", 0, 0)
+def _subscription(scope):
+    return scope.subscription()
+
+
+@fn("tenant", 0, 0)
+def _tenant(scope):
+    return {"tenantId": Unknown("the tenant is known only at deployment", "tenant().tenantId"),
+            "countryCode": Unknown("the tenant is known only at deployment", "tenant().countryCode"),
+            "displayName": Unknown("the tenant is known only at deployment", "tenant().displayName")}
+
+
+@fn("managementGroup", 0, 1)
+def _management_group(scope, *a):
+    return Unknown("the management group is known only at deployment", "managementGroup()")
+
+
+@fn("deployment", 0, 0)
+def _deployment(scope):
+    return scope.deployment_info()
+
+
+@fn("environment", 0, 0)
+def _environment(scope):
+    return Unknown("environment() depends on the Azure cloud the template is deployed to", "environment()")
+
+
+@fn("reference", 1, 3, unknown_ok=True)
+def _reference(scope, target, *rest):
+    return scope.reference(target, rest)
+
+
+@fn("providers", 1, 2)
+def _providers(scope, *a):
+    return Unknown("providers() reads the subscription's resource providers at deployment", key_of("providers", a))
+
+
+@fn("pickZones", 3, 5)
+def _pick_zones(scope, *a):
+    return Unknown("pickZones() depends on the zones of the region at deployment", key_of("pickZones", a))
+
+
+@fn("newGuid", 0, 0)
+def _new_guid(scope):
+    return Unknown("newGuid() is a new value at every deployment")
+
+
+@fn("utcNow", 0, 1)
+def _utc_now(scope, *a):
+    return Unknown("utcNow() is the time of the deployment")
+
+
+@fn("uniqueString", 1, None, unknown_ok=True)
+def _unique_string(scope, *vals):
+    for v in vals:
+        if not isinstance(v, (str, Partial, Unknown)):
+            raise EvalError(f"uniqueString() expects strings, got {type_name(v)}")
+    return Unknown("uniqueString() is a hash vmsslint does not compute", key_of("uniqueString", vals))
+
+
+@fn("guid", 1, None, unknown_ok=True)
+def _guid(scope, *vals):
+    for v in vals:
+        if not isinstance(v, (str, Partial, Unknown)):
+            raise EvalError(f"guid() expects strings, got {type_name(v)}")
+    return Unknown("guid() is a hash vmsslint does not compute", key_of("guid", vals))
+
+
+# --- resource ids ---------------------------------------------------------------------------
+
+def _split_type_args(vals, fname, scope_args_max):
+    """Find the resource type among ``vals``: (scope args, type, names)."""
+    for i, v in enumerate(vals):
+        if isinstance(v, str) and "/" in v and i <= scope_args_max:
+            rtype = v
+            names = vals[i + 1:]
+            segments = rtype.strip("/").split("/")
+            if len(segments) < 2:
+                raise EvalError(f"{fname}(): '{rtype}' is not a resource type")
+            return vals[:i], segments, names
+    raise EvalError(f"{fname}() needs a resource type such as 'Microsoft.Network/loadBalancers'")
+
+
+def _provider_path(segments, names, fname):
+    types = segments[1:]
+    flat = []
+    for n in names:
+        if isinstance(n, str) and "/" in n:
+            flat.extend(n.split("/"))
+        else:
+            flat.append(n)
+    if len(flat) != len(types):
+        raise EvalError(f"{fname}(): type '{'/'.join(segments)}' needs {len(types)} name(s), got {len(flat)}")
+    pieces = ["/providers/", segments[0]]
+    for t, n in zip(types, flat):
+        if not isinstance(n, (str, Partial, Unknown)):
+            n = to_text(n)
+        pieces += ["/", t, "/", n]
+    return pieces
+
+
+@fn("resourceId", 2, None, unknown_ok=True)
+def _resource_id(scope, *vals):
+    head, segments, names = _split_type_args(vals, "resourceId", 2)
+    sub = head[0] if len(head) == 2 else scope.subscription_id()
+    rg = head[-1] if head else scope.resource_group_name()
+    return Partial.join(["/subscriptions/", sub, "/resourceGroups/", rg] + _provider_path(segments, names, "resourceId"))
+
+
+@fn("subscriptionResourceId", 2, None, unknown_ok=True)
+def _subscription_resource_id(scope, *vals):
+    head, segments, names = _split_type_args(vals, "subscriptionResourceId", 1)
+    sub = head[0] if head else scope.subscription_id()
+    return Partial.join(["/subscriptions/", sub] + _provider_path(segments, names, "subscriptionResourceId"))
+
+
+@fn("tenantResourceId", 2, None, unknown_ok=True)
+def _tenant_resource_id(scope, *vals):
+    head, segments, names = _split_type_args(vals, "tenantResourceId", 0)
+    return Partial.join(_provider_path(segments, names, "tenantResourceId"))
+
+
+@fn("managementGroupResourceId", 2, None, unknown_ok=True)
+def _mg_resource_id(scope, *vals):
+    head, segments, names = _split_type_args(vals, "managementGroupResourceId", 1)
+    mg = head[0] if head else Unknown("the management group is known only at deployment", "managementGroup().name")
+    return Partial.join(["/providers/Microsoft.Management/managementGroups/", mg]
+                        + _provider_path(segments, names, "managementGroupResourceId"))
+
+
+@fn("extensionResourceId", 3, None, unknown_ok=True)
+def _extension_resource_id(scope, base, rtype, *names):
+    if not isinstance(rtype, str):
+        return Unknown(_why(rtype), key_of("extensionResourceId", [base, rtype, *names]))
+    segments = rtype.strip("/").split("/")
+    return Partial.join([base] + _provider_path(segments, list(names), "extensionResourceId"))
+
+
+# --- logical and comparison -------------------------------------------------------------------
+
+def _truth(v, fname):
+    if isinstance(v, bool):
+        return v
+    raise EvalError(f"{fname}() expects a boolean, got {type_name(v)}")
+
+
+@fn("if", 3, 3, lazy=True)
+def _if(scope, args):
+    cond = evaluate(args[0], scope)
+    if isinstance(cond, (Unknown, Partial)):
+        a, b = evaluate(args[1], scope), evaluate(args[2], scope)
+        if deep_equal(a, b) is True:
+            return a
+        return Unknown(_why(cond), key_of("if", [cond, a, b]), _secret([a, b]))
+    return evaluate(args[1] if _truth(cond, "if") else args[2], scope)
+
+
+@fn("and", 1, None, lazy=True)
+def _and(scope, args):
+    unknown = None
+    for a in args:
+        v = evaluate(a, scope)
+        if isinstance(v, (Unknown, Partial)):
+            unknown = unknown or v
+            continue
+        if not _truth(v, "and"):
+            return False
+    return True if unknown is None else Unknown(_why(unknown))
+
+
+@fn("or", 1, None, lazy=True)
+def _or(scope, args):
+    unknown = None
+    for a in args:
+        v = evaluate(a, scope)
+        if isinstance(v, (Unknown, Partial)):
+            unknown = unknown or v
+            continue
+        if _truth(v, "or"):
+            return True
+    return False if unknown is None else Unknown(_why(unknown))
+
+
+@fn("not", 1, 1)
+def _not(scope, v):
+    return not _truth(v, "not")
+
+
+@fn("coalesce", 1, None, lazy=True)
+def _coalesce(scope, args):
+    for a in args:
+        v = evaluate(a, scope)
+        if isinstance(v, Unknown):
+            return Unknown(v.why, None, v.secret)
+        if v is not None:
+            return v
+    return None
+
+
+@fn("bool", 1, 1)
+def _bool(scope, v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    if isinstance(v, int):
+        return v != 0
+    raise EvalError(f"bool() cannot convert {v!r}")
+
+
+@fn("true", 0, 0)
+def _true(scope):
+    return True
+
+
+@fn("false", 0, 0)
+def _false(scope):
+    return False
+
+
+@fn("null", 0, 0)
+def _null(scope):
+    return None
+
+
+@fn("equals", 2, 2, unknown_ok=True)
+def _equals(scope, a, b):
+    r = deep_equal(a, b)
+    if r is None:
+        return Unknown(_why(a if isinstance(a, (Unknown, Partial)) else b), key_of("equals", [a, b]))
+    return r
+
+
+def _compare(a, b, fname):
+    if isinstance(a, bool) or isinstance(b, bool):
+        raise EvalError(f"{fname}() compares integers or strings")
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return (a > b) - (a < b)
+    if isinstance(a, str) and isinstance(b, str):
+        return (a > b) - (a < b)
+    raise EvalError(f"{fname}() compares two integers or two strings, got {type_name(a)} and {type_name(b)}")
+
+
+@fn("less", 2, 2)
+def _less(scope, a, b):
+    return _compare(a, b, "less") < 0
+
+
+@fn("lessOrEquals", 2, 2)
+def _less_eq(scope, a, b):
+    return _compare(a, b, "lessOrEquals") <= 0
+
+
+@fn("greater", 2, 2)
+def _greater(scope, a, b):
+    return _compare(a, b, "greater") > 0
+
+
+@fn("greaterOrEquals", 2, 2)
+def _greater_eq(scope, a, b):
+    return _compare(a, b, "greaterOrEquals") >= 0
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+@fn("add", 2, 2)
+def _add(scope, a, b):
+    return _int(a, "add") + _int(b, "add")
+
+
+@fn("sub", 2, 2)
+def _sub(scope, a, b):
+    return _int(a, "sub") - _int(b, "sub")
+
+
+@fn("mul", 2, 2)
+def _mul(scope, a, b):
+    return _int(a, "mul") * _int(b, "mul")
+
+
+@fn("div", 2, 2)
+def _div(scope, a, b):
+    a, b = _int(a, "div"), _int(b, "div")
+    if b == 0:
+        raise EvalError("div() by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q  # .NET truncates toward zero
+
+
+@fn("mod", 2, 2)
+def _mod(scope, a, b):
+    a, b = _int(a, "mod"), _int(b, "mod")
+    if b == 0:
+        raise EvalError("mod() by zero")
+    return int(math.fmod(a, b))  # the sign of the dividend, as .NET's %
+
+
+def _min_max(vals, fname, pick):
+    items = vals[0] if len(vals) == 1 and isinstance(vals[0], list) else list(vals)
+    if not items:
+        raise EvalError(f"{fname}() of an empty array")
+    return pick(_int(v, fname) for v in items)
+
+
+@fn("min", 1, None)
+def _min(scope, *vals):
+    return _min_max(vals, "min", min)
+
+
+@fn("max", 1, None)
+def _max(scope, *vals):
+    return _min_max(vals, "max", max)
+
+
+@fn("int", 1, 1)
+def _to_int(scope, v):
+    if isinstance(v, bool):
+        raise EvalError("int() cannot convert a boolean")
+    if isinstance(v, (int, float)):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            raise EvalError(f"int() cannot convert '{v}'") from None
+    raise EvalError(f"int() cannot convert a {type_name(v)}")
+
+
+@fn("float", 1, 1)
+def _to_float(scope, v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise EvalError(f"float() cannot convert {v!r}") from None
+
+
+@fn("range", 2, 2)
+def _range(scope, start, count):
+    start, count = _int(start, "range"), _int(count, "range")
+    if count < 0 or count > 10000:
+        raise EvalError(f"range() count must be between 0 and 10000, got {count}")
+    return list(range(start, start + count))
+
+
+# --- strings ----------------------------------------------------------------------------------
+
+@fn("concat", 0, None, unknown_ok=True)
+def _concat(scope, *vals):
+    if vals and isinstance(vals[0], list):
+        out = []
+        for v in vals:
+            if isinstance(v, Unknown):
+                return Unknown(v.why, key_of("concat", vals), v.secret)
+            if v is None:
+                continue
+            out.extend(_arr(v, "concat"))
+        return _check_len(out)
+    pieces = []
+    for v in vals:
+        if isinstance(v, list):
+            raise EvalError("concat() mixes arrays and strings")
+        if isinstance(v, Unknown) and v.secret:
+            return Unknown(v.why, key_of("concat", vals), True)
+        pieces.append(v if isinstance(v, (str, Partial, Unknown)) else to_text(v))
+    return _check_len(Partial.join(pieces))
+
+
+@fn("format", 1, None, unknown_ok=True)
+def _format(scope, fmt, *vals):
+    if not isinstance(fmt, str):
+        return Unknown(_why(fmt), key_of("format", [fmt, *vals]))
+    pieces = []
+    pos = 0
+    for m in re.finditer(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}", fmt):
+        pieces.append(fmt[pos:m.start()])
+        pos = m.end()
+        tok = m.group(0)
+        if tok == "{{":
+            pieces.append("{")
+        elif tok == "}}":
+            pieces.append("}")
+        else:
+            i = int(m.group(1))
+            if i >= len(vals):
+                raise EvalError(f"format(): placeholder {{{i}}} has no argument")
+            v = vals[i]
+            if isinstance(v, (Unknown, Partial)):
+                pieces.append(v)
+                continue
+            text = _dotnet_format(v, m.group(3))
+            if m.group(2):
+                w = int(m.group(2))
+                text = text.rjust(w) if w > 0 else text.ljust(-w)
+            pieces.append(text)
+    pieces.append(fmt[pos:])
+    return Partial.join(pieces)
+
+
+def _dotnet_format(v, spec):
+    if not spec:
+        return to_text(v)
+    kind, digits = spec[0].upper(), spec[1:]
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if kind == "D":
+            return str(int(v)).zfill(int(digits or 0))
+        if kind == "N":
+            return f"{v:,.{int(digits) if digits else 2}f}"
+        if kind == "F":
+            return f"{v:.{int(digits) if digits else 2}f}"
+        if kind == "X":
+            return format(int(v), f"0{int(digits or 0)}{'X' if spec[0] == 'X' else 'x'}")
+        if kind == "P":
+            return f"{v * 100:,.{int(digits) if digits else 2}f} %"
+        if set(spec) <= {"0", "#", ","}:
+            return str(int(v)).zfill(spec.count("0"))
+    raise Unsupported(f"format(): the format specifier '{spec}' is not supported by vmsslint")
+
+
+@fn("string", 1, 1)
+def _string(scope, v):
+    return to_text(v)
+
+
+@fn("toLower", 1, 1, unknown_ok=True)
+def _to_lower(scope, v):
+    if isinstance(v, Partial):
+        return v.map_text(str.lower)
+    if isinstance(v, Unknown):
+        return Unknown(v.why, key_of("toLower", [v]), v.secret)
+    return _str(v, "toLower").lower()
+
+
+@fn("toUpper", 1, 1, unknown_ok=True)
+def _to_upper(scope, v):
+    if isinstance(v, Partial):
+        return v.map_text(str.upper)
+    if isinstance(v, Unknown):
+        return Unknown(v.why, key_of("toUpper", [v]), v.secret)
+    return _str(v, "toUpper").upper()
+
+
+@fn("trim", 1, 1)
+def _trim(scope, v):
+    return _str(v, "trim").strip()
+
+
+@fn("padLeft", 2, 3)
+def _pad_left(scope, v, width, ch=" "):
+    text = to_text(v) if isinstance(v, (int, str)) else _str(v, "padLeft")
+    ch = _str(ch, "padLeft", "padding character")
+    if len(ch) != 1:
+        raise EvalError("padLeft() padding must be one character")
+    width = _int(width, "padLeft")
+    if width > 16384:
+        raise EvalError("padLeft() total length is at most 16384")
+    return text.rjust(width, ch)
+
+
+@fn("replace", 3, 3)
+def _replace(scope, s, old, new):
+    s, old, new = _str(s, "replace"), _str(old, "replace"), _str(new, "replace")
+    if not old:
+        raise EvalError("replace(): the old string cannot be empty")
+    return _check_len(s.replace(old, new))
+
+
+@fn("split", 2, 2)
+def _split(scope, s, delim):
+    s = _str(s, "split")
+    delims = delim if isinstance(delim, list) else [delim]
+    delims = [_str(d, "split", "delimiter") for d in delims]
+    if len(delims) == 1:
+        return s.split(delims[0])
+    return re.split("|".join(re.escape(d) for d in delims), s)
+
+
+@fn("substring", 1, 3)
+def _substring(scope, s, start=0, length=None):
+    s = _str(s, "substring")
+    start = _int(start, "substring", "start index")
+    if start < 0 or start > len(s):
+        raise EvalError(f"substring(): start index {start} is outside the string of length {len(s)}")
+    if length is None:
+        return s[start:]
+    length = _int(length, "substring", "length")
+    if length < 0 or start + length > len(s):
+        raise EvalError(f"substring(): length {length} from {start} runs past the string of length {len(s)}")
+    return s[start:start + length]
+
+
+@fn("startsWith", 2, 2, unknown_ok=True)
+def _starts_with(scope, s, prefix):
+    if isinstance(s, Partial) and isinstance(prefix, str) and len(s.known_prefix()) >= len(prefix):
+        return s.known_prefix().lower().startswith(prefix.lower())
+    if isinstance(s, (Unknown, Partial)) or isinstance(prefix, (Unknown, Partial)):
+        return Unknown(_why(s if isinstance(s, (Unknown, Partial)) else prefix), key_of("startsWith", [s, prefix]))
+    return _str(s, "startsWith").lower().startswith(_str(prefix, "startsWith").lower())
+
+
+@fn("endsWith", 2, 2, unknown_ok=True)
+def _ends_with(scope, s, suffix):
+    if isinstance(s, Partial) and isinstance(suffix, str) and len(s.known_suffix()) >= len(suffix):
+        return s.known_suffix().lower().endswith(suffix.lower())
+    if isinstance(s, (Unknown, Partial)) or isinstance(suffix, (Unknown, Partial)):
+        return Unknown(_why(s if isinstance(s, (Unknown, Partial)) else suffix), key_of("endsWith", [s, suffix]))
+    return _str(s, "endsWith").lower().endswith(_str(suffix, "endsWith").lower())
+
+
+@fn("indexOf", 2, 2)
+def _index_of(scope, s, item):
+    if isinstance(s, list):
+        for i, v in enumerate(s):
+            if deep_equal(v, item):
+                return i
+        return -1
+    return _str(s, "indexOf").lower().find(_str(item, "indexOf").lower())
+
+
+@fn("lastIndexOf", 2, 2)
+def _last_index_of(scope, s, item):
+    if isinstance(s, list):
+        for i in range(len(s) - 1, -1, -1):
+            if deep_equal(s[i], item):
+                return i
+        return -1
+    return _str(s, "lastIndexOf").lower().rfind(_str(item, "lastIndexOf").lower())
+
+
+@fn("base64", 1, 1)
+def _base64(scope, s):
+    return _b64.b64encode(_str(s, "base64").encode("utf-8")).decode("ascii")
+
+
+@fn("base64ToString", 1, 1)
+def _base64_to_string(scope, s):
+    try:
+        return _b64.b64decode(_str(s, "base64ToString"), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise EvalError("base64ToString(): the value is not base64-encoded UTF-8") from None
+
+
+@fn("base64ToJson", 1, 1)
+def _base64_to_json(scope, s):
+    return _json(scope, _base64_to_string(scope, s))
+
+
+@fn("dataUri", 1, 1)
+def _data_uri(scope, s):
+    return "data:text/plain;charset=utf8;base64," + _base64(scope, to_text(s))
+
+
+@fn("dataUriToString", 1, 1)
+def _data_uri_to_string(scope, s):
+    s = _str(s, "dataUriToString")
+    head, _, body = s.partition(",")
+    if not head.startswith("data:"):
+        raise EvalError("dataUriToString(): not a data URI")
+    if head.endswith(";base64"):
+        return _base64_to_string(scope, body)
+    from urllib.parse import unquote
+    return unquote(body)
+
+
+@fn("uri", 2, 2)
+def _uri(scope, base, rel):
+    from urllib.parse import urljoin
+    return urljoin(_str(base, "uri"), _str(rel, "uri"))
+
+
+@fn("uriComponent", 1, 1)
+def _uri_component(scope, s):
+    from urllib.parse import quote
+    return quote(_str(s, "uriComponent"), safe="-_.~")
+
+
+@fn("uriComponentToString", 1, 1)
+def _uri_component_to_string(scope, s):
+    from urllib.parse import unquote
+    return unquote(_str(s, "uriComponentToString"))
+
+
+@fn("json", 1, 1)
+def _json(scope, s):
+    s = _str(s, "json")
+    from linter.jsonc import JSONSyntaxError, parse as parse_jsonc
+    from linter.source import SourceFile
+    try:
+        value, _ = parse_jsonc(SourceFile("<json()>", s))
+    except JSONSyntaxError as exc:
+        raise EvalError(f"json(): the string is not valid JSON: {exc.message}") from None
+    return value
+
+
+# --- arrays and objects -----------------------------------------------------------------------
+
+@fn("createArray", 0, None, unknown_ok=True)
+def _create_array(scope, *vals):
+    return list(vals)
+
+
+@fn("array", 1, 1, unknown_ok=True)
+def _array(scope, v):
+    return v if isinstance(v, list) else [v]
+
+
+@fn("createObject", 0, None, unknown_ok=True)
+def _create_object(scope, *vals):
+    if len(vals) % 2:
+        raise EvalError("createObject() takes key/value pairs: an even number of arguments")
+    out = {}
+    for k, v in zip(vals[::2], vals[1::2]):
+        if isinstance(k, (Unknown, Partial)):
+            return Unknown(_why(k), key_of("createObject", vals))
+        out[_str(k, "createObject", "key")] = v
+    return out
+
+
+@fn("length", 1, 1)
+def _length(scope, v):
+    if isinstance(v, (str, list, dict)):
+        return len(v)
+    raise EvalError(f"length() of a {type_name(v)}")
+
+
+@fn("empty", 1, 1)
+def _empty(scope, v):
+    return v is None or (isinstance(v, (str, list, dict)) and len(v) == 0)
+
+
+@fn("contains", 2, 2)
+def _contains(scope, container, item):
+    if isinstance(container, str):
+        return to_text(item) in container
+    if isinstance(container, list):
+        return any(deep_equal(v, item) for v in container)
+    if isinstance(container, dict):
+        low = to_text(item).lower()
+        return any(k.lower() == low for k in container)
+    raise EvalError(f"contains() looks into a string, array or object, not a {type_name(container)}")
+
+
+@fn("first", 1, 1)
+def _first(scope, v):
+    if isinstance(v, (str, list)):
+        return v[0] if v else ("" if isinstance(v, str) else None)
+    raise EvalError(f"first() of a {type_name(v)}")
+
+
+@fn("last", 1, 1)
+def _last(scope, v):
+    if isinstance(v, (str, list)):
+        return v[-1] if v else ("" if isinstance(v, str) else None)
+    raise EvalError(f"last() of a {type_name(v)}")
+
+
+@fn("take", 2, 2)
+def _take(scope, v, n):
+    n = max(0, _int(n, "take"))
+    if isinstance(v, (str, list)):
+        return v[:n]
+    raise EvalError(f"take() of a {type_name(v)}")
+
+
+@fn("skip", 2, 2)
+def _skip(scope, v, n):
+    n = max(0, _int(n, "skip"))
+    if isinstance(v, (str, list)):
+        return v[n:]
+    raise EvalError(f"skip() of a {type_name(v)}")
+
+
+@fn("join", 2, 2)
+def _join(scope, arr, delim):
+    return _str(delim, "join", "delimiter").join(to_text(v) for v in _arr(arr, "join"))
+
+
+def _merge_deep(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        existing = next((ek for ek in out if ek.lower() == k.lower()), None)
+        if existing is not None and isinstance(out[existing], dict) and isinstance(v, dict):
+            out[existing] = _merge_deep(out[existing], v)
+        else:
+            if existing is not None:
+                del out[existing]
+            out[k] = v
+    return out
+
+
+@fn("union", 1, None)
+def _union(scope, *vals):
+    if isinstance(vals[0], dict):
+        out: dict = {}
+        for v in vals:
+            if not isinstance(v, dict):
+                raise EvalError("union() of objects and non-objects")
+            out = _merge_deep(out, v)
+        return out
+    out_list: list = []
+    for v in vals:
+        for item in _arr(v, "union"):
+            if not any(deep_equal(item, o) for o in out_list):
+                out_list.append(item)
+    return out_list
+
+
+@fn("intersection", 2, None)
+def _intersection(scope, *vals):
+    if isinstance(vals[0], dict):
+        out = dict(vals[0])
+        for v in vals[1:]:
+            out = {k: x for k, x in out.items() if k in v and deep_equal(v[k], x)}
+        return out
+    out = []
+    for item in _arr(vals[0], "intersection"):
+        if all(any(deep_equal(item, o) for o in _arr(v, "intersection")) for v in vals[1:]):
+            if not any(deep_equal(item, o) for o in out):
+                out.append(item)
+    return out
+
+
+@fn("shallowMerge", 1, 1)
+def _shallow_merge(scope, arr):
+    out: dict = {}
+    for v in _arr(arr, "shallowMerge"):
+        if isinstance(v, Unknown):
+            return Unknown(v.why)
+        if not isinstance(v, dict):
+            raise EvalError("shallowMerge() takes an array of objects")
+        out.update(v)
+    return out
+
+
+@fn("flatten", 1, 1)
+def _flatten(scope, arr):
+    out = []
+    for v in _arr(arr, "flatten"):
+        out.extend(_arr(v, "flatten"))
+    return out
+
+
+@fn("objectKeys", 1, 1)
+def _object_keys(scope, obj):
+    if not isinstance(obj, dict):
+        raise EvalError("objectKeys() of a non-object")
+    return list(obj.keys())
+
+
+@fn("items", 1, 1)
+def _items(scope, obj):
+    if not isinstance(obj, dict):
+        raise EvalError("items() of a non-object")
+    return [{"key": k, "value": obj[k]} for k in sorted(obj, key=str.lower)]
+
+
+@fn("tryGet", 2, None)
+def _try_get(scope, v, *keys):
+    for k in keys:
+        if isinstance(v, dict) and isinstance(k, str):
+            low = k.lower()
+            found = next((ek for ek in v if ek.lower() == low), None)
+            if found is None:
+                return None
+            v = v[found]
+        elif isinstance(v, list) and isinstance(k, int) and not isinstance(k, bool):
+            if not 0 <= k < len(v):
+                return None
+            v = v[k]
+        elif isinstance(v, Unknown):
+            return v.member(k)
+        else:
+            return None
+    return v
+
+
+@fn("filter", 2, 2)
+def _filter(scope, arr, lam):
+    lam = _lam(lam, "filter")
+    out = []
+    for v in _arr(arr, "filter"):
+        keep = lam(scope, v)
+        if isinstance(keep, (Unknown, Partial)):
+            return Unknown(_why(keep))
+        if keep is True:
+            out.append(v)
+    return out
+
+
+@fn("map", 2, 2)
+def _map(scope, arr, lam):
+    lam = _lam(lam, "map")
+    return [lam(scope, v) for v in _arr(arr, "map")]
+
+
+@fn("mapValues", 2, 2)
+def _map_values(scope, obj, lam):
+    lam = _lam(lam, "mapValues")
+    if not isinstance(obj, dict):
+        raise EvalError("mapValues() of a non-object")
+    return {k: lam(scope, v) for k, v in obj.items()}
+
+
+@fn("reduce", 3, 3)
+def _reduce(scope, arr, initial, lam):
+    lam = _lam(lam, "reduce")
+    acc = initial
+    for v in _arr(arr, "reduce"):
+        acc = lam(scope, acc, v)
+    return acc
+
+
+@fn("sort", 2, 2)
+def _sort(scope, arr, lam):
+    import functools
+    lam = _lam(lam, "sort")
+
+    def cmp(a, b):
+        r = lam(scope, a, b)
+        if isinstance(r, (Unknown, Partial)):
+            raise _Abort(r)
+        return -1 if r is True else 1
+
+    try:
+        return sorted(_arr(arr, "sort"), key=functools.cmp_to_key(cmp))
+    except _Abort as exc:
+        return Unknown(_why(exc.args[0]))
+
+
+class _Abort(Exception):
+    pass
+
+
+@fn("toObject", 2, 3)
+def _to_object(scope, arr, key_lam, value_lam=None):
+    key_lam = _lam(key_lam, "toObject")
+    out = {}
+    for v in _arr(arr, "toObject"):
+        k = key_lam(scope, v)
+        if isinstance(k, (Unknown, Partial)):
+            return Unknown(_why(k))
+        out[_str(k, "toObject", "key")] = value_lam(scope, v) if value_lam is not None else v
+    return out
+
+
+@fn("groupBy", 2, 2)
+def _group_by(scope, arr, lam):
+    lam = _lam(lam, "groupBy")
+    out: dict = {}
+    for v in _arr(arr, "groupBy"):
+        k = lam(scope, v)
+        if isinstance(k, (Unknown, Partial)):
+            return Unknown(_why(k))
+        out.setdefault(_str(k, "groupBy", "key"), []).append(v)
+    return out
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str):
+    """An ISO 8601 duration as a :class:`datetime.timedelta` (years = 365 days, months = 30); None if invalid."""
+    import datetime as dt
+    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not m or text.strip() in ("P", "PT") or text.strip().endswith("T"):
+        return None
+    sign, y, mo, w, d, h, mi, s = m.groups()
+    delta = dt.timedelta(days=int(y or 0) * 365 + int(mo or 0) * 30 + int(w or 0) * 7 + int(d or 0),
+                         hours=int(h or 0), minutes=int(mi or 0), seconds=float(s or 0))
+    return -delta if sign else delta
+
+
+def parse_datetime(text: str):
+    import datetime as dt
+    t = text.strip()
+    if t.endswith("Z"):
+        t = t[:-1] + "+00:00"
+    try:
+        value = dt.datetime.fromisoformat(t)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _iso(value) -> str:
+    import datetime as dt
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@fn("dateTimeAdd", 2, 3)
+def _date_time_add(scope, base, duration, fmt=None):
+    start = parse_datetime(_str(base, "dateTimeAdd"))
+    if start is None:
+        raise EvalError(f"dateTimeAdd(): '{base}' is not an ISO 8601 date-time")
+    delta = parse_duration(_str(duration, "dateTimeAdd"))
+    if delta is None:
+        raise EvalError(f"dateTimeAdd(): '{duration}' is not an ISO 8601 duration")
+    if fmt is not None:
+        raise Unsupported("dateTimeAdd() with a format string is not supported by vmsslint")
+    return _iso(start + delta)
+
+
+@fn("dateTimeFromEpoch", 1, 1)
+def _date_time_from_epoch(scope, n):
+    import datetime as dt
+    return _iso(dt.datetime.fromtimestamp(_int(n, "dateTimeFromEpoch"), dt.timezone.utc))
+
+
+@fn("dateTimeToEpoch", 1, 1)
+def _date_time_to_epoch(scope, s):
+    value = parse_datetime(_str(s, "dateTimeToEpoch"))
+    if value is None:
+        raise EvalError(f"dateTimeToEpoch(): '{s}' is not an ISO 8601 date-time")
+    return int(value.timestamp())
+
+
+# --- networks ---------------------------------------------------------------------------------
+
+def _net(cidr, fname):
+    import ipaddress
+    try:
+        return ipaddress.ip_network(_str(cidr, fname), strict=False)
+    except ValueError:
+        raise EvalError(f"{fname}(): '{cidr}' is not a CIDR range") from None
+
+
+@fn("parseCidr", 1, 1)
+def _parse_cidr(scope, cidr):
+    net = _net(cidr, "parseCidr")
+    hosts = list(net.hosts()) if net.num_addresses <= 4 else None
+    first = hosts[0] if hosts else net.network_address + (1 if net.num_addresses > 2 else 0)
+    last = hosts[-1] if hosts else net.broadcast_address - (1 if net.num_addresses > 2 else 0)
+    out = {"network": str(net.network_address), "netmask": str(net.netmask), "cidr": net.prefixlen,
+           "firstUsable": str(first), "lastUsable": str(last)}
+    if net.version == 4:
+        out["broadcast"] = str(net.broadcast_address)
+    return out
+
+
+@fn("cidrSubnet", 3, 3)
+def _cidr_subnet(scope, cidr, new_prefix, index):
+    net = _net(cidr, "cidrSubnet")
+    new_prefix, index = _int(new_prefix, "cidrSubnet"), _int(index, "cidrSubnet")
+    if new_prefix < net.prefixlen or new_prefix > net.max_prefixlen:
+        raise EvalError(f"cidrSubnet(): /{new_prefix} does not fit in {net}")
+    size = 1 << (net.max_prefixlen - new_prefix)
+    if index < 0 or index >= (1 << (new_prefix - net.prefixlen)):
+        raise EvalError(f"cidrSubnet(): index {index} is out of range")
+    import ipaddress
+    return str(ipaddress.ip_network((int(net.network_address) + index * size, new_prefix)))
+
+
+@fn("cidrHost", 2, 2)
+def _cidr_host(scope, cidr, index):
+    net = _net(cidr, "cidrHost")
+    index = _int(index, "cidrHost")
+    offset = index + 1 if net.version == 4 and net.prefixlen < 31 else index
+    if index < 0 or offset >= net.num_addresses:
+        raise EvalError(f"cidrHost(): host {index} is out of range for {net}")
+    return str(net.network_address + offset)
+
+
+# --- functions that need a deployment to answer ----------------------------------------------
+
+@fn("listAccountSas", 2, 3)
+def _list_account_sas(scope, *a):
+    return Unknown("listAccountSas() creates a SAS token at deployment", None, secret=True)
+
+
+@fn("listKeys", 2, 3, unknown_ok=True)
+def _list_keys(scope, *a):
+    return Unknown("listKeys() returns keys only known at deployment", None, secret=True)
+
+
+@fn("listSecrets", 2, 3, unknown_ok=True)
+def _list_secrets(scope, *a):
+    return Unknown("listSecrets() returns secrets only known at deployment", None, secret=True)
+
+
+def describe(node) -> str:
+    return node_text(node)

@@ -1,0 +1,659 @@
+"""The ARM deployment model: parameters, variables, functions, resources — evaluated.
+
+:func:`load_deployment` turns a parsed template (and its parameter files) into a
+:class:`Deployment`: a flat list of :class:`Resource` objects, one per deployed instance — copy
+loops expanded, ``condition: false`` resources dropped, child resources and nested/linked
+deployments flattened — each able to evaluate itself lazily.
+
+Every evaluated value remembers where it came from.  Containers built while evaluating
+(:class:`EObject`, :class:`EArray`) map each member to a *Loc*: ``(container, key)`` where
+``container`` is a :class:`~linter.jsonc.JObject`/:class:`~linter.jsonc.JArray` read from some
+file.  A value that arrives through ``parameters()`` from a parameter file points into the
+parameter file; through a ``variables()`` literal, at the variable; a computed value, at the
+expression that computed it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from linter.arm import expr as _expr
+from linter.arm.expr import EvalError, ExprSyntaxError, Unsupported, is_expression, member, unescape_literal
+from linter.arm.functions import evaluate, to_text
+from linter.arm.values import Partial, Unknown, canon
+from linter.jsonc import JArray, JObject, ci_get, ci_key
+
+#: Azure's own limit on the iterations of one copy loop.
+MAX_COPY = 800
+MAX_NESTED_DEPLOYMENTS = 10
+MAX_RESOURCES = 20000
+
+
+class EObject(dict):
+    """An object built by evaluation: ``locs[key]`` is where each member's value came from."""
+
+    __slots__ = ("locs", "origin")
+
+    def __init__(self, origin=None):
+        super().__init__()
+        self.locs = {}
+        self.origin = origin
+
+
+class EArray(list):
+    __slots__ = ("locs", "origin")
+
+    def __init__(self, origin=None):
+        super().__init__()
+        self.locs = []
+        self.origin = origin
+
+
+def loc_of(container, key):
+    """The Loc of ``container[key]``: a (parsed container, key) pair, or None."""
+    if isinstance(container, (JObject, JArray)):
+        return (container, key)
+    if isinstance(container, EObject):
+        return container.locs.get(key) or container.origin
+    if isinstance(container, EArray):
+        if isinstance(key, int) and 0 <= key < len(container.locs):
+            return container.locs[key] or container.origin
+        return container.origin
+    return None
+
+
+def own_loc(value):
+    """The Loc of a container value itself."""
+    if isinstance(value, (JObject, JArray)):
+        return (value, None)
+    if isinstance(value, (EObject, EArray)):
+        return value.origin
+    return None
+
+
+class Diagnostic:
+    """A problem found while loading or evaluating (not by a rule): parse errors, bad expressions."""
+
+    __slots__ = ("code", "message", "loc", "src", "offset", "end", "resource", "severity")
+
+    def __init__(self, code, message, loc=None, src=None, offset=0, end=None, resource=None, severity=None):
+        self.code, self.message, self.loc = code, message, loc
+        self.src, self.offset, self.end, self.resource, self.severity = src, offset, end, resource, severity
+
+
+class Options:
+    """Facts about the deployment that the template itself does not say."""
+
+    def __init__(self, location=None, subscription_id=None, resource_group=None):
+        self.location = location
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+
+
+class Deployment:
+    """Everything one template deploys, across nested and linked templates."""
+
+    def __init__(self, root, src, options: Options):
+        self.root = root
+        self.src = src
+        self.options = options
+        self.resources: list[Resource] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.files = [src]
+        self._diag_seen: set = set()
+        self.nested_depth = 0
+        self.linked_stack: list[str] = [os.path.abspath(src.path)]
+
+    def diag(self, code, message, loc=None, resource=None, severity=None):
+        key = (code, id(loc[0]) if loc else None, loc[1] if loc else None, message)
+        if key in self._diag_seen:
+            return
+        self._diag_seen.add(key)
+        self.diagnostics.append(Diagnostic(code, message, loc=loc, resource=resource, severity=severity))
+
+
+class Scope:
+    """Evaluation context of one template body: its parameters, variables and functions.
+
+    ``copy`` maps loop names to the current iteration (``None`` key: the resource's own loop).
+    """
+
+    def __init__(self, deployment: Deployment, body: JObject, param_values: dict, parent=None):
+        self.deployment = deployment
+        self.body = body
+        self.param_values = param_values  # lower name -> (value, loc)
+        self.parent = parent
+        self.params = ci_get(body, "parameters") if isinstance(ci_get(body, "parameters"), dict) else {}
+        self.vars = ci_get(body, "variables") if isinstance(ci_get(body, "variables"), dict) else {}
+        self._param_cache: dict = {}
+        self._var_cache: dict = {}
+        self._in_progress: set = set()
+        self._var_progress: set = set()
+        self.copy: dict = {}
+        self.lambda_frames: list = []
+        self._functions = None
+        self.symbols: dict = {}  # languageVersion 2.0 symbolic names -> Resource
+
+    # -- copies of this scope for loops
+    def with_copy(self, name, index):
+        clone = object.__new__(Scope)
+        clone.__dict__.update(self.__dict__)
+        clone.copy = dict(self.copy)
+        clone.copy[name] = index
+        if name is not None:
+            clone.copy.setdefault(None, index)
+        clone.lambda_frames = []
+        return clone
+
+    # -- parameters
+    def _param_decl(self, name):
+        k = ci_key(self.params, name)
+        if k is None:
+            raise EvalError(f"parameter '{name}' is not declared in the template's parameters")
+        return k, self.params[k]
+
+    def parameter(self, name):
+        return self.parameter_with_loc(name)[0]
+
+    def parameter_with_loc(self, name):
+        low = name.lower()
+        hit = self._param_cache.get(low)
+        if hit is not None:
+            return hit
+        k, decl = self._param_decl(name)
+        if low in self.param_values:
+            result = self.param_values[low]
+        else:
+            dk = ci_key(decl, "defaultValue") if isinstance(decl, dict) else None
+            if dk is not None:
+                if low in self._in_progress:
+                    raise EvalError(f"the default value of parameter '{name}' refers to itself")
+                self._in_progress.add(low)
+                try:
+                    result = evaluate_value(decl[dk], (decl, dk), self)
+                finally:
+                    self._in_progress.discard(low)
+            else:
+                result = (Unknown(f"parameter '{k}' has no value: it has no defaultValue and no parameter "
+                                  f"file gives one", f"parameters('{k}')"), (self.params, k))
+        self._param_cache[low] = result
+        return result
+
+    def parameter_type(self, name) -> str:
+        k = ci_key(self.params, name)
+        decl = self.params.get(k) if k else None
+        t = ci_get(decl, "type", "") if isinstance(decl, dict) else ""
+        return t.lower() if isinstance(t, str) else ""
+
+    # -- variables
+    def variable(self, name):
+        return self.variable_with_loc(name)[0]
+
+    def variable_with_loc(self, name):
+        low = name.lower()
+        hit = self._var_cache.get(low)
+        if hit is not None:
+            return hit
+        if low in self._var_progress:
+            raise EvalError(f"variable '{name}' refers to itself")
+        k = ci_key(self.vars, name)
+        self._var_progress.add(low)
+        try:
+            if k is not None and k.lower() != "copy":
+                result = evaluate_value(self.vars[k], (self.vars, k), self)
+            else:
+                result = self._copy_variable(name)
+        finally:
+            self._var_progress.discard(low)
+        self._var_cache[low] = result
+        return result
+
+    def _copy_variable(self, name):
+        loops = ci_get(self.vars, "copy")
+        if isinstance(loops, list):
+            for i, loop in enumerate(loops):
+                if isinstance(loop, dict) and isinstance(ci_get(loop, "name"), str) \
+                        and ci_get(loop, "name").lower() == name.lower():
+                    return expand_copy(loop, (loops, i), self, name)
+        raise EvalError(f"variable '{name}' is not declared in the template's variables")
+
+    # -- loops and lambdas
+    def copy_index(self, loop):
+        if loop is None:
+            if None in self.copy:
+                return self.copy[None]
+            raise EvalError("copyIndex() is used outside a copy loop")
+        for k, v in self.copy.items():
+            if k is not None and k.lower() == loop.lower():
+                return v
+        raise EvalError(f"copyIndex('{loop}') is used outside the copy loop '{loop}'")
+
+    # -- user-defined functions
+    def user_function(self, name, args):
+        if self._functions is None:
+            self._functions = {}
+            for ns in ci_get(self.body, "functions", None) or []:
+                if not isinstance(ns, dict):
+                    continue
+                prefix = ci_get(ns, "namespace", "")
+                for fname, fdef in (ci_get(ns, "members", None) or {}).items():
+                    self._functions[f"{prefix}.{fname}".lower()] = fdef
+        fdef = self._functions.get(name.lower())
+        if not isinstance(fdef, dict):
+            raise EvalError(f"function '{name}' is not defined in the template's functions")
+        params = ci_get(fdef, "parameters", None) or []
+        if len(params) != len(args):
+            raise EvalError(f"function '{name}' takes {len(params)} arguments, got {len(args)}")
+        output = ci_get(fdef, "output", None)
+        if not isinstance(output, dict) or ci_key(output, "value") is None:
+            raise EvalError(f"function '{name}' has no output value")
+        fscope = FunctionScope(self, {str(ci_get(p, "name", "")).lower(): a for p, a in zip(params, args)})
+        return evaluate_value(ci_get(output, "value"), (output, ci_key(output, "value")), fscope)[0]
+
+    # -- facts about the target
+    def subscription_id(self):
+        o = self.deployment.options
+        return o.subscription_id or Unknown("the subscription id is known only at deployment",
+                                            "subscription().subscriptionId")
+
+    def resource_group_name(self):
+        o = self.deployment.options
+        return o.resource_group or Unknown("the resource group name is known only at deployment",
+                                           "resourceGroup().name")
+
+    def subscription(self):
+        sid = self.subscription_id()
+        return {"id": Partial.join(["/subscriptions/", sid]), "subscriptionId": sid,
+                "tenantId": Unknown("the tenant is known only at deployment", "subscription().tenantId"),
+                "displayName": Unknown("the subscription name is known only at deployment",
+                                       "subscription().displayName")}
+
+    def resource_group(self):
+        o = self.deployment.options
+        location = o.location or Unknown(
+            "the resource group's location is known only at deployment (give --location to fix it)",
+            "resourceGroup().location")
+        return {"id": Partial.join(["/subscriptions/", self.subscription_id(), "/resourceGroups/",
+                                    self.resource_group_name()]),
+                "name": self.resource_group_name(), "type": "Microsoft.Resources/resourceGroups",
+                "location": location, "managedBy": None, "tags": {},
+                "properties": {"provisioningState": "Succeeded"}}
+
+    def deployment_info(self):
+        return {"name": Unknown("the deployment name is known only at deployment", "deployment().name"),
+                "properties": Unknown("deployment() properties are known only at deployment",
+                                      "deployment().properties"),
+                "location": self.deployment.options.location or Unknown(
+                    "the deployment location is known only at deployment", "deployment().location")}
+
+    def reference(self, target, rest):
+        c = canon(target)
+        return Unknown(f"reference({_short(target)}) reads the deployed resource's runtime state",
+                       None if c is None else f"reference({c})")
+
+
+class FunctionScope(Scope):
+    """Scope of a user-defined function: only its own parameters, no variables."""
+
+    def __init__(self, outer: Scope, args: dict):
+        self.__dict__.update(outer.__dict__)
+        self.fargs = args
+        self.lambda_frames = []
+
+    def parameter_with_loc(self, name):
+        if name.lower() not in self.fargs:
+            raise EvalError(f"user-defined function has no parameter '{name}'")
+        return self.fargs[name.lower()], None
+
+    def variable_with_loc(self, name):
+        raise EvalError("user-defined functions cannot use variables()")
+
+
+def _short(v):
+    from linter.arm.values import display
+    return display(v, 80)
+
+
+# --- evaluation of template values ---------------------------------------------------------------
+
+def evaluate_value(raw, loc, scope: Scope):
+    """Evaluate a template JSON value deeply: returns (value, loc of the value's origin)."""
+    if isinstance(raw, str):
+        if raw and raw[0] == "[" and is_expression(raw):
+            return evaluate_string(raw, loc, scope)
+        return unescape_literal(raw), loc
+    if isinstance(raw, dict):
+        out = EObject(loc if not isinstance(raw, JObject) else (raw, None))
+        copy_key = ci_key(raw, "copy")
+        for k, v in raw.items():
+            if k == copy_key and isinstance(v, list) and _is_property_copy(v):
+                for i, loop in enumerate(v):
+                    pname = ci_get(loop, "name")
+                    val, vloc = expand_copy(loop, (v, i), scope, pname)
+                    out[pname] = val
+                    out.locs[pname] = vloc
+                continue
+            val, vloc = evaluate_value(v, (raw, k) if isinstance(raw, JObject) else loc, scope)
+            out[k] = val
+            out.locs[k] = vloc
+        return out, out.origin
+    if isinstance(raw, list):
+        out = EArray(loc if not isinstance(raw, JArray) else (raw, None))
+        for i, v in enumerate(raw):
+            val, vloc = evaluate_value(v, (raw, i) if isinstance(raw, JArray) else loc, scope)
+            out.append(val)
+            out.locs.append(vloc)
+        return out, out.origin
+    return raw, loc
+
+
+def _is_property_copy(v) -> bool:
+    return all(isinstance(x, dict) and isinstance(ci_get(x, "name"), str) and ci_key(x, "input") is not None
+               for x in v) and len(v) > 0
+
+
+def expand_copy(loop, loc, scope: Scope, name):
+    """A property or variable ``copy`` loop: an array of ``count`` evaluated ``input`` values."""
+    count, _ = evaluate_value(ci_get(loop, "count"), (loop, ci_key(loop, "count")), scope)
+    input_key = ci_key(loop, "input")
+    origin = (loop, input_key) if isinstance(loop, JObject) else loc
+    if isinstance(count, (Unknown, Partial)):
+        return Unknown(f"the count of copy loop '{name}' is unknown: {_why(count)}",
+                       None), origin
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise EvalError(f"copy loop '{name}' count must be an integer, got {_expr.type_name(count)}")
+    if count < 0 or count > MAX_COPY:
+        raise EvalError(f"copy loop '{name}' count is {count}; Azure allows 0 to {MAX_COPY}")
+    out = EArray(origin)
+    for i in range(count):
+        inner = scope.with_copy(name, i)
+        # the resource's own loop index must not leak into a named property loop
+        val, vloc = evaluate_value(loop[input_key], (loop, input_key), inner)
+        out.append(val)
+        out.locs.append(vloc)
+    return out, origin
+
+
+def _why(v):
+    if isinstance(v, Unknown):
+        return v.why
+    if isinstance(v, Partial):
+        return v.unknowns()[0].why
+    return "unknown"
+
+
+def evaluate_string(raw: str, loc, scope: Scope):
+    """Evaluate one ``[expression]`` string; errors become unknowns plus a diagnostic."""
+    text = raw[1:-1]
+    dep = scope.deployment
+    try:
+        node = _expr.parse(text)
+    except ExprSyntaxError as exc:
+        dep.diag("VMSS003", f"invalid template expression: {exc.message} (at character {exc.column + 2} "
+                            f"of the string)", loc)
+        return Unknown(f"the expression is invalid: {exc.message}"), loc
+    try:
+        return _eval_with_origin(node, scope, loc)
+    except EvalError as exc:
+        dep.diag("VMSS004", f"template expression cannot be evaluated: {exc}", loc)
+        return Unknown(f"the expression fails: {exc}"), loc
+    except Unsupported as exc:
+        return Unknown(str(exc)), loc
+    except RecursionError:
+        dep.diag("VMSS004", "template expression nests too deeply to evaluate", loc)
+        return Unknown("the expression nests too deeply"), loc
+
+
+def _eval_with_origin(node, scope, here):
+    """Evaluate ``node``; pass-through forms keep the origin of the value they pass on."""
+    kind = node[0]
+    if kind == "call":
+        lname = node[1]
+        args = node[2]
+        if lname in ("parameters", "variables") and len(args) == 1 and args[0][0] == "lit" \
+                and isinstance(args[0][1], str):
+            value, origin = (scope.parameter_with_loc if lname == "parameters" else scope.variable_with_loc)(args[0][1])
+            return value, origin or here
+        if lname == "if" and len(args) == 3:
+            cond = evaluate(args[0], scope)
+            if isinstance(cond, bool):
+                return _eval_with_origin(args[1] if cond else args[2], scope, here)
+    elif kind in ("get", "idx"):
+        base, base_origin = _eval_with_origin(node[1], scope, here)
+        key = node[2] if kind == "get" else evaluate(node[2], scope)
+        if isinstance(key, (Unknown, Partial)):
+            return Unknown(_why(key)), here
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)
+        value = member(base, key)
+        if isinstance(base, dict) and isinstance(key, str):
+            real = ci_key(base, key)
+            return value, loc_of(base, real) or here
+        if isinstance(base, list):
+            return value, loc_of(base, key) or here
+        return value, here
+    return evaluate(node, scope), here
+
+
+# --- resources --------------------------------------------------------------------------------
+
+class Resource:
+    """One deployed resource instance (a copy loop gives one per iteration)."""
+
+    def __init__(self, raw: JObject, scope: Scope, rtype: str, name, parent=None, symbolic=None,
+                 existing=False, copy_index=None):
+        self.raw = raw
+        self.scope = scope
+        self.type = rtype
+        self.name = name
+        self.parent = parent
+        self.symbolic = symbolic
+        self.existing = existing
+        self.copy_index = copy_index
+        self.children: list[Resource] = []
+        self._evaluated = None
+
+    @property
+    def src(self):
+        return self.raw.src
+
+    @property
+    def type_lower(self) -> str:
+        return self.type.lower()
+
+    def display_name(self) -> str:
+        if isinstance(self.name, str):
+            return self.name
+        from linter.arm.values import display
+        return display(self.name, 120)
+
+    def evaluated(self) -> EObject:
+        if self._evaluated is None:
+            self._evaluated, _ = evaluate_value(self.raw, (self.raw, None), self.scope)
+        return self._evaluated
+
+    def get(self, path: str):
+        """Evaluate one dotted path (case-insensitive); returns (value, loc) or (MISSING, loc of the nearest parent)."""
+        value = self.evaluated()
+        loc = own_loc(value)
+        for part in path.split("."):
+            if isinstance(value, dict):
+                k = ci_key(value, part)
+                if k is None:
+                    return MISSING, loc
+                loc = loc_of(value, k) or loc
+                value = value[k]
+            elif isinstance(value, Unknown):
+                return value.member(part), loc
+            else:
+                return MISSING, loc
+        return value, loc
+
+    def __repr__(self):
+        return f"Resource({self.type} {self.display_name()})"
+
+
+class _Missing:
+    def __repr__(self):
+        return "MISSING"
+
+    def __bool__(self):
+        return False
+
+
+MISSING = _Missing()
+
+
+def _eval_simple(raw_parent, key, scope, default=None):
+    k = ci_key(raw_parent, key)
+    if k is None:
+        return default
+    return evaluate_value(raw_parent[k], (raw_parent, k), scope)[0]
+
+
+def load_deployment(root: JObject, src, param_values: dict, options: Options, load_linked=None) -> Deployment:
+    """Build the :class:`Deployment` of a template.
+
+    ``param_values`` maps lower-case parameter names to ``(value, loc)``; ``load_linked(path)``
+    returns a parsed template for a local linked template, or raises ``OSError``.
+    """
+    dep = Deployment(root, src, options)
+    scope = Scope(dep, root, param_values)
+    _collect(dep, root, scope, None, load_linked, os.path.dirname(src.path))
+    return dep
+
+
+def _collect(dep, body, scope, parent_resource, load_linked, base_dir):
+    resources = ci_get(body, "resources")
+    if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
+        items = [(name, r, (resources, name)) for name, r in resources.items()]
+    elif isinstance(resources, list):
+        items = [(None, r, (resources, i)) for i, r in enumerate(resources)]
+    else:
+        return
+    for symbolic, raw, loc in items:
+        if not isinstance(raw, dict):
+            continue
+        _add_resource(dep, raw, scope, parent_resource, symbolic, load_linked, base_dir)
+
+
+def _add_resource(dep, raw, scope, parent, symbolic, load_linked, base_dir):
+    if len(dep.resources) >= MAX_RESOURCES:
+        dep.diag("VMSS005", f"more than {MAX_RESOURCES} resources; the rest is not checked", (raw, None))
+        return
+    copy = ci_get(raw, "copy")
+    instances = [(scope, None)]
+    if isinstance(copy, dict):
+        loop_name = ci_get(copy, "name")
+        count = _eval_simple(copy, "count", scope)
+        if isinstance(count, (Unknown, Partial)) or count is None:
+            idx = Unknown(f"the count of copy loop '{loop_name}' is unknown", f"copyIndex('{loop_name}')")
+            instances = [(scope.with_copy(loop_name, idx), idx)]
+        elif isinstance(count, bool) or not isinstance(count, int):
+            dep.diag("VMSS004", f"copy loop count must be an integer, got {_expr.type_name(count)}",
+                     (copy, ci_key(copy, "count")))
+            return
+        else:
+            if count > MAX_COPY or count < 0:
+                dep.diag("VMSS005", f"copy loop '{loop_name}' has count {count}; Azure allows 0 to {MAX_COPY}",
+                         (copy, ci_key(copy, "count")), severity="error")
+                count = max(0, min(count, MAX_COPY))
+            instances = [(scope.with_copy(loop_name, i), i) for i in range(count)]
+    for iscope, index in instances:
+        cond_key = ci_key(raw, "condition")
+        if cond_key is not None:
+            cond = evaluate_value(raw[cond_key], (raw, cond_key), iscope)[0]
+            if cond is False:
+                continue
+        rtype = _eval_simple(raw, "type", iscope, "")
+        if not isinstance(rtype, str):
+            rtype = to_text(rtype) if not isinstance(rtype, (Unknown, Partial)) else ""
+        name = _eval_simple(raw, "name", iscope, "")
+        if parent is not None:
+            if "/" not in rtype:
+                rtype = f"{parent.type}/{rtype}"
+            if isinstance(name, (str, Partial, Unknown)) and not (isinstance(name, str) and "/" in name):
+                name = Partial.join([parent.name, "/", name])
+        existing = ci_get(raw, "existing") is True
+        res = Resource(raw, iscope, rtype, name, parent, symbolic, existing, index)
+        dep.resources.append(res)
+        if symbolic:
+            scope.symbols[symbolic.lower()] = res
+        if parent is not None:
+            parent.children.append(res)
+        if rtype.lower() == "microsoft.resources/deployments":
+            _nested_deployment(dep, res, iscope, load_linked, base_dir)
+        _collect(dep, raw, iscope, res, load_linked, base_dir)
+
+
+def _nested_deployment(dep, res, scope, load_linked, base_dir):
+    props = ci_get(res.raw, "properties")
+    if not isinstance(props, dict):
+        return
+    if dep.nested_depth >= MAX_NESTED_DEPLOYMENTS:
+        dep.diag("VMSS005", f"deployments nested deeper than {MAX_NESTED_DEPLOYMENTS} levels are not checked",
+                 (res.raw, None))
+        return
+    template = ci_get(props, "template")
+    link = ci_get(props, "templateLink")
+    inner = False
+    linked_path = None
+    if isinstance(template, dict):
+        options = ci_get(props, "expressionEvaluationOptions")
+        inner = isinstance(options, dict) and str(ci_get(options, "scope", "")).lower() == "inner"
+    elif isinstance(link, dict) and load_linked is not None:
+        rel = _eval_simple(link, "relativePath", scope)
+        if not isinstance(rel, str):
+            return
+        linked_path = os.path.normpath(os.path.join(base_dir, rel))
+        if os.path.abspath(linked_path) in dep.linked_stack:
+            dep.diag("VMSS005", f"linked template '{rel}' links back to itself; not followed",
+                     (link, ci_key(link, "relativePath")))
+            return
+        try:
+            template, linked_src = load_linked(linked_path)
+        except OSError:
+            dep.diag("VMSS006", f"linked template '{rel}' is not there ({linked_path}); its resources are not "
+                                f"checked", (link, ci_key(link, "relativePath")), severity="info")
+            return
+        except ValueError as exc:
+            dep.diag("VMSS006", f"linked template '{rel}' cannot be read: {exc}",
+                     (link, ci_key(link, "relativePath")), severity="info")
+            return
+        if linked_src not in dep.files:
+            dep.files.append(linked_src)
+        inner = True
+    else:
+        return
+    if not isinstance(template, dict):
+        return
+    dep.nested_depth += 1
+    try:
+        if inner:
+            values = {}
+            passed = ci_get(props, "parameters")
+            if isinstance(passed, dict):
+                for pname, pdef in passed.items():
+                    if not isinstance(pdef, dict):
+                        continue
+                    vk = ci_key(pdef, "value")
+                    if vk is not None:
+                        values[pname.lower()] = evaluate_value(pdef[vk], (pdef, vk), scope)
+                    elif ci_key(pdef, "reference") is not None:
+                        values[pname.lower()] = (Unknown(f"parameter '{pname}' is a Key Vault secret",
+                                                         None, secret=True), (passed, pname))
+            child = Scope(dep, template, values)
+            child.copy = {}
+            if linked_path:
+                dep.linked_stack.append(os.path.abspath(linked_path))
+            try:
+                _collect(dep, template, child, None, load_linked,
+                         os.path.dirname(linked_path) if linked_path else base_dir)
+            finally:
+                if linked_path:
+                    dep.linked_stack.pop()
+        else:
+            # outer scope: the nested template's expressions see the parent's parameters and variables
+            _collect(dep, template, scope, None, load_linked, base_dir)
+    finally:
+        dep.nested_depth -= 1
