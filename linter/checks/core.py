@@ -1,0 +1,127 @@
+"""Generic check functions: compare the value found at ``given`` with what the rule expects."""
+
+from __future__ import annotations
+
+import re
+
+from linter.arm.template import MISSING
+from linter.arm.values import Partial, Unknown
+from linter.checks import check, fail, unverifiable, why_unknown
+
+_MISSING_OPT = {"enum": ["fail", "pass"], "description": "what an absent property means (default: pass)"}
+
+
+def _same(a, b, ci):
+    if ci and isinstance(a, str) and isinstance(b, str):
+        return a.lower() == b.lower()
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _missing(target, options):
+    """The Result for an absent property, or None when absence passes."""
+    if options.get("missing", "pass") == "fail":
+        return fail(target.loc, "missing", key=True)
+    return None
+
+
+@check("equals", {"properties": {"value": {}, "case-insensitive": {"type": "boolean"}, "missing": _MISSING_OPT},
+                  "required": ["value"]}, variants=("default", "missing"))
+def equals(ctx, target, options):
+    """The value must equal ``value``."""
+    v = target.value
+    if v is MISSING:
+        r = _missing(target, options)
+        if r:
+            yield r
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if not _same(v, options["value"], options.get("case-insensitive", False)):
+        yield fail(target.loc, value=v, expected=options["value"])
+
+
+@check("not-equals", {"properties": {"value": {}, "case-insensitive": {"type": "boolean"}}, "required": ["value"]})
+def not_equals(ctx, target, options):
+    """The value must not equal ``value`` (absence passes)."""
+    v = target.value
+    if v is MISSING:
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if _same(v, options["value"], options.get("case-insensitive", False)):
+        yield fail(target.loc, value=v)
+
+
+@check("one-of", {"properties": {"values": {"type": "array", "minItems": 1}, "case-insensitive": {"type": "boolean"},
+                                 "missing": _MISSING_OPT}, "required": ["values"]}, variants=("default", "missing"))
+def one_of(ctx, target, options):
+    """The value must be one of ``values``."""
+    v = target.value
+    if v is MISSING:
+        r = _missing(target, options)
+        if r:
+            yield r
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    ci = options.get("case-insensitive", False)
+    if not any(_same(v, x, ci) for x in options["values"]):
+        yield fail(target.loc, value=v, allowed=", ".join(str(x) for x in options["values"]))
+
+
+@check("range", {"properties": {"minimum": {"type": "number"}, "maximum": {"type": "number"}, "missing": _MISSING_OPT}},
+       variants=("default", "missing", "type"))
+def in_range(ctx, target, options):
+    """The value must be an integer between ``minimum`` and ``maximum`` (inclusive)."""
+    v = target.value
+    if v is MISSING:
+        r = _missing(target, options)
+        if r:
+            yield r
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        yield fail(target.loc, "type", value=v)
+        return
+    lo, hi = options.get("minimum"), options.get("maximum")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        yield fail(target.loc, value=v, minimum=lo, maximum=hi)
+
+
+@check("absent", {"properties": {}})
+def absent(ctx, target, options):
+    """The property must not be there."""
+    if target.value is not MISSING:
+        yield fail(target.loc, key=True, value=target.value)
+
+
+@check("present", {"properties": {}})
+def present(ctx, target, options):
+    """The property must be there."""
+    if target.value is MISSING:
+        yield fail(target.loc, key=True)
+
+
+@check("pattern", {"properties": {"match": {"type": "string", "format": "regex"},
+                                  "not-match": {"type": "string", "format": "regex"}}})
+def pattern(ctx, target, options):
+    """A string value must match ``match`` and must not match ``not-match``."""
+    v = target.value
+    if v is MISSING:
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if not isinstance(v, str):
+        return
+    if "match" in options and not re.search(options["match"], v):
+        yield fail(target.loc, value=v)
+    elif "not-match" in options and re.search(options["not-match"], v):
+        yield fail(target.loc, value=v)

@@ -1,0 +1,317 @@
+"""What scale-set rules need to know about a set, and the checks only scale sets have.
+
+:func:`facts` reads a ``Microsoft.Compute/virtualMachineScaleSets`` resource once: whether
+automatic OS image upgrade is on, the image and its kind, the OS family, the extensions (from
+``extensionProfile`` and from child ``virtualMachineScaleSets/extensions`` resources), the health
+probe.  Conditions and checks below use it.
+"""
+
+from __future__ import annotations
+
+from linter.arm.template import MISSING, loc_of, own_loc
+from linter.arm.values import Partial, Unknown, canon
+from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.jsonc import ci_get, ci_key
+
+VMSS = "microsoft.compute/virtualmachinescalesets"
+VMSS_EXT = "microsoft.compute/virtualmachinescalesets/extensions"
+HEALTH_PUBLISHER = "microsoft.managedservices"
+HEALTH_TYPES = ("applicationhealthlinux", "applicationhealthwindows")
+SF_PUBLISHER = "microsoft.azure.servicefabric"
+SF_TYPES = ("servicefabricnode", "servicefabriclinuxnode")
+WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftsqlserver", "microsoftwindowsdesktop", "microsoftvisualstudio")
+
+
+def get(obj, path: str):
+    """(value, loc) at a dotted path of an evaluated object; MISSING when absent."""
+    value = obj
+    loc = own_loc(obj)
+    for part in path.split("."):
+        if isinstance(value, Unknown):
+            return value.member(part), loc
+        if not isinstance(value, dict):
+            return MISSING, loc
+        k = ci_key(value, part)
+        if k is None:
+            return MISSING, loc
+        loc = loc_of(value, k) or loc
+        value = value[k]
+    return value, loc
+
+
+def as_bool(value):
+    """A boolean as Azure reads it: true/false, or the strings "true"/"false" (any case)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else None
+
+
+class Extension:
+    __slots__ = ("name", "publisher", "type", "version", "props", "loc", "resource", "child")
+
+    def __init__(self, name, props, loc, resource, child=False):
+        self.name = name
+        self.props = props if isinstance(props, dict) else {}
+        self.publisher = ci_get(self.props, "publisher")
+        self.type = ci_get(self.props, "type")
+        self.version = ci_get(self.props, "typeHandlerVersion")
+        self.loc = loc
+        self.resource = resource
+        self.child = child
+
+    def is_kind(self, publisher, types) -> bool:
+        return lower(self.publisher) == publisher and lower(self.type) in types
+
+    def maybe_kind(self, publisher, types) -> bool:
+        """True when the publisher or type is unknown, so it might be of this kind."""
+        return isinstance(self.publisher, (Unknown, Partial)) or isinstance(self.type, (Unknown, Partial))
+
+
+class Facts:
+    """Derived facts of one scale set (computed once per resource)."""
+
+    def __init__(self, ctx, res):
+        self.res = res
+        ev = res.evaluated()
+        self.props, self.props_loc = get(ev, "properties")
+        # automatic OS image upgrade
+        value, loc = get(ev, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")
+        self.legacy = False
+        if value is MISSING:
+            legacy, lloc = get(ev, "properties.upgradePolicy.automaticOSUpgrade")
+            if legacy is not MISSING:
+                value, loc, self.legacy = legacy, lloc, True
+        self.auto_value, self.auto_loc = value, loc
+        if value is MISSING:
+            self.auto = False
+        elif isinstance(value, (Unknown, Partial)):
+            self.auto = value if isinstance(value, Unknown) else Unknown(why_unknown(value))
+        else:
+            self.auto = as_bool(value) is True
+        self.upgrade_policy, self.upgrade_policy_loc = get(ev, "properties.upgradePolicy")
+        # image
+        self.image, self.image_loc = get(ev, "properties.virtualMachineProfile.storageProfile.imageReference")
+        self.image_kind = self._image_kind(ev)
+        # OS family
+        self.os = self._os(ev)
+        # extensions
+        self.extensions = self._extensions(ctx, ev)
+        self.probe, self.probe_loc = get(ev, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
+        self.health_extensions = [e for e in self.extensions if e.is_kind(HEALTH_PUBLISHER, HEALTH_TYPES)]
+        self.sf_extensions = [e for e in self.extensions if e.is_kind(SF_PUBLISHER, SF_TYPES)]
+        orch, _ = get(ev, "properties.orchestrationMode")
+        self.flexible = isinstance(orch, str) and orch.lower() == "flexible"
+
+    def _image_kind(self, ev):
+        img = self.image
+        if img is MISSING:
+            vhd, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
+            return "vhd" if vhd is not MISSING else "none"
+        if isinstance(img, Unknown):
+            return "unknown"
+        if not isinstance(img, dict):
+            return "unknown"
+        for key, kind in (("sharedGalleryImageId", "shared-gallery"), ("communityGalleryImageId", "community-gallery")):
+            if ci_key(img, key) is not None:
+                return kind
+        rid = ci_get(img, "id")
+        if rid is not None:
+            c = canon(rid)
+            if c is None:
+                return "unknown"
+            low = c.lower()
+            if "/microsoft.compute/galleries/" in low:
+                return "gallery"
+            if "/microsoft.compute/images/" in low:
+                return "managed"
+            return "unknown"
+        if ci_key(img, "publisher") is not None or ci_key(img, "offer") is not None:
+            return "platform"
+        return "unknown"
+
+    def _os(self, ev):
+        osp, _ = get(ev, "properties.virtualMachineProfile.osProfile")
+        if isinstance(osp, dict):
+            if ci_key(osp, "windowsConfiguration") is not None:
+                return "windows"
+            if ci_key(osp, "linuxConfiguration") is not None:
+                return "linux"
+        ostype, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.osType")
+        if isinstance(ostype, str) and ostype.lower() in ("windows", "linux"):
+            return ostype.lower()
+        if self.image_kind == "platform":
+            pub = ci_get(self.image, "publisher")
+            offer = ci_get(self.image, "offer")
+            if isinstance(pub, str):
+                if pub.lower() in WINDOWS_PUBLISHERS or (isinstance(offer, str) and "windows" in offer.lower()):
+                    return "windows"
+                return "linux"
+        return Unknown("the OS family of the image is not known")
+
+    def _extensions(self, ctx, ev):
+        out = []
+        exts, eloc = get(ev, "properties.virtualMachineProfile.extensionProfile.extensions")
+        if isinstance(exts, list):
+            for i, e in enumerate(exts):
+                if isinstance(e, dict):
+                    props = ci_get(e, "properties", {})
+                    out.append(Extension(ci_get(e, "name"), props, loc_of(exts, i) or eloc, self.res))
+        for child in ctx.children_of(self.res, VMSS_EXT):
+            cev = child.evaluated()
+            props = ci_get(cev, "properties", {})
+            name = child.name
+            c = canon(name)
+            short = c.split("/")[-1] if c else name
+            out.append(Extension(short, props, own_loc(cev), child, child=True))
+        return out
+
+
+def facts(ctx, res) -> Facts:
+    f = getattr(res, "_facts", None)
+    if f is None:
+        f = Facts(ctx, res)
+        res._facts = f
+    return f
+
+
+# --- conditions -----------------------------------------------------------------------------------
+
+@condition("auto-upgrade-on", "automatic OS image upgrade is on (always true with --require-auto-upgrade)")
+def _auto_upgrade_on(ctx, res):
+    if ctx.require_auto_upgrade:
+        return True
+    return facts(ctx, res).auto
+
+
+@condition("service-fabric", "the set runs a Service Fabric node extension")
+def _service_fabric(ctx, res):
+    f = facts(ctx, res)
+    if f.sf_extensions:
+        return True
+    if any(e.maybe_kind(SF_PUBLISHER, SF_TYPES) for e in f.extensions):
+        return Unknown("an extension's publisher or type is unknown")
+    return False
+
+
+@condition("not-service-fabric", "the set runs no Service Fabric node extension")
+def _not_service_fabric(ctx, res):
+    r = _service_fabric(ctx, res)
+    return r if isinstance(r, Unknown) else not r
+
+
+@condition("platform-image", "the image is a platform (marketplace) image: publisher, offer, sku")
+def _platform_image(ctx, res):
+    kind = facts(ctx, res).image_kind
+    return Unknown("the image reference is unknown") if kind == "unknown" else kind == "platform"
+
+
+@condition("windows", "the set runs Windows")
+def _windows(ctx, res):
+    os_ = facts(ctx, res).os
+    return os_ if isinstance(os_, Unknown) else os_ == "windows"
+
+
+@condition("linux", "the set runs Linux")
+def _linux(ctx, res):
+    os_ = facts(ctx, res).os
+    return os_ if isinstance(os_, Unknown) else os_ == "linux"
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+@check("auto-upgrade-enabled", {"properties": {}}, variants=("default", "missing"))
+def auto_upgrade_enabled(ctx, target, options):
+    """Automatic OS image upgrade must be turned on (a policy: only with --require-auto-upgrade)."""
+    f = facts(ctx, target.resource)
+    if f.auto_value is MISSING:
+        yield fail(f.upgrade_policy_loc if f.upgrade_policy is not MISSING else f.props_loc, "missing", key=True)
+    elif isinstance(f.auto, Unknown):
+        yield unverifiable(f.auto_loc, f.auto.why)
+    elif not f.auto:
+        yield fail(f.auto_loc, value=f.auto_value)
+
+
+def _api_date(v: str):
+    return v[:10]
+
+
+@check("api-version-at-least", {"properties": {"minimum": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                                               "known": {"type": "array", "items": {"type": "string"}}},
+                                "required": ["minimum", "known"]},
+       variants=("default", "unknown-version"))
+def api_version_at_least(ctx, target, options):
+    """The apiVersion must be ``minimum`` or later; a version not in ``known`` is reported as unknown."""
+    v = target.value
+    if v is MISSING:
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if not isinstance(v, str):
+        yield fail(target.loc, "unknown-version", value=v)
+        return
+    if _api_date(v) < options["minimum"]:
+        yield fail(target.loc, value=v, minimum=options["minimum"], newest=options["known"][-1])
+    elif v not in options["known"]:
+        yield fail(target.loc, "unknown-version", value=v, newest=options["known"][-1])
+
+
+def _image_rows(options, edition, extra=()):
+    rows = {}
+    for urn in list(options["editions"].get(edition, [])) + list(extra):
+        rows[urn.lower()] = urn
+    return rows
+
+
+@check("supported-platform-image",
+       {"properties": {"editions": {"type": "object", "additionalProperties": {
+           "type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+:[^:]+$"}}}},
+        "required": ["editions"]},
+       variants=("default", "formerly", "later"))
+def supported_platform_image(ctx, target, options):
+    """publisher:offer:sku must be a row of the supported-image table of the edition in force (plus
+    rows the configuration adds); compared case-insensitively."""
+    f = facts(ctx, target.resource)
+    img = f.image
+    parts = []
+    for key in ("publisher", "offer", "sku"):
+        v = ci_get(img, key)
+        if isinstance(v, (Unknown, Partial)):
+            yield unverifiable(loc_of(img, ci_key(img, key)) or f.image_loc, why_unknown(v))
+            return
+        parts.append(v if isinstance(v, str) else "")
+    urn = ":".join(parts)
+    current = _image_rows(options, ctx.edition, ctx.extra_images)
+    if urn.lower() in current:
+        return
+    others = [e for e in sorted(options["editions"]) if e != ctx.edition and urn.lower() in _image_rows(options, e)]
+    sku_loc = loc_of(img, ci_key(img, "sku")) if ci_key(img, "sku") else f.image_loc
+    if others and others[0] < ctx.edition:
+        yield fail(sku_loc, "formerly", urn=urn, edition=ctx.edition, listed=others[0])
+    elif others:
+        yield fail(sku_loc, "later", urn=urn, edition=ctx.edition, listed=others[0])
+    else:
+        yield fail(sku_loc, urn=urn, edition=ctx.edition)
+
+
+@check("health-signal", {"properties": {}}, variants=("default",))
+def health_signal(ctx, target, options):
+    """The set must have a load balancer health probe or the Application Health extension."""
+    f = facts(ctx, target.resource)
+    if f.probe is not MISSING and f.probe is not None:
+        return
+    if f.health_extensions:
+        return
+    maybe = [e for e in f.extensions if e.maybe_kind(HEALTH_PUBLISHER, HEALTH_TYPES)]
+    if maybe:
+        yield unverifiable(maybe[0].loc, "an extension's publisher or type is not known before deployment")
+        return
+    ev = target.resource.evaluated()
+    _, net_loc = get(ev, "properties.virtualMachineProfile.networkProfile")
+    yield fail(net_loc or f.props_loc, key=True)

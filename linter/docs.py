@@ -1,0 +1,65 @@
+"""Rule documentation, rendered straight from the rule files (``vmsslint rule CODE``, docs/rules.md)."""
+
+from __future__ import annotations
+
+import os
+
+
+def render_rule(rule, heading: str = "#") -> str:
+    d = rule.docs
+    rel = os.path.join("rules", os.path.basename(rule.path)) if rule.path else ""
+    lines = [f"{heading} {rule.code} {rule.name}", ""]
+    lines.append(f"{rule.summary}")
+    lines.append("")
+    lines.append(f"- Severity: {rule.severity}")
+    lines.append(f"- Requirements: {', '.join(rule.requirements) or '— (engine rule)'}")
+    lines.append(f"- Documentation editions: {', '.join(rule.editions)}")
+    if rule.type:
+        when = f" when {', '.join(rule.when)}" if rule.when else ""
+        lines.append(f"- Applies to: `{rule.type}`{when}")
+    if rule.enabled_by:
+        lines.append(f"- Opt-in: only with `--{rule.enabled_by}`")
+    lines.append(f"- Check: `{rule.function}`" + (f" at `{rule.given}`" if rule.given else ""))
+    lines.append(f"- Fix: {rule.fix['kind']}" + (f" — {rule.fix['description']}" if rule.fix.get("description") else ""))
+    if rel:
+        lines.append(f"- Defined in: `{rel}`")
+    lines += ["", f"{heading}# What", "", d["what"].strip(), "", f"{heading}# Why", "", d["why"].strip(), "",
+              f"{heading}# How to fix", "", d["fix"].strip(), ""]
+    ex = d.get("example") or {}
+    if ex:
+        lines += [f"{heading}# Example", ""]
+        if ex.get("bad"):
+            lines += ["Reported:", "", "```json", ex["bad"].rstrip(), "```", ""]
+        if ex.get("good"):
+            lines += ["Compliant:", "", "```json", ex["good"].rstrip(), "```", ""]
+    if d.get("references"):
+        lines += [f"{heading}# References", ""] + [f"- {r}" for r in d["references"]] + [""]
+    return "\n".join(lines)
+
+
+def render_all(rules) -> str:
+    out = ["# vmsslint rules", "",
+           "Generated from `rules/*.yaml` by `python -m linter.docs`; do not edit by hand.", "",
+           "| Code | Name | Severity | Requirements | Editions |", "|---|---|---|---|---|"]
+    for r in rules:
+        anchor = f"{r.code}-{r.name}".lower()
+        out.append(f"| [{r.code}](#{anchor}) | {r.name} | {r.severity} | {', '.join(r.requirements) or '—'} | "
+                   f"{', '.join(r.editions)} |")
+    out.append("")
+    for r in rules:
+        out.append(render_rule(r, "##"))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main():
+    from linter.rules import REPO_DIR, compile_rules, data_dir, rule_files
+    rules = compile_rules(rule_files(data_dir("rules")))
+    path = os.path.join(REPO_DIR, "docs", "rules.md")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(render_all(rules))
+    print(f"wrote {os.path.relpath(path)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Findings: what a rule reports, where, and how it is shown without leaking secrets."""
+
+from __future__ import annotations
+
+import re
+
+from linter.jsonc import JArray, JObject, pointer
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+class Finding:
+    __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
+                 "end_column", "resource", "path", "message", "unverifiable", "fix", "rule_severity",
+                 "src", "suppressed")
+
+    def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
+                 unverifiable=False, fix=None):
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.rule_severity = severity
+        self.requirements = list(requirements)
+        self.src = src
+        self.file = src.display if src is not None else ""
+        if src is not None:
+            self.line, self.column = src.position(start)
+            self.end_line, self.end_column = src.position(max(start, end))
+        else:
+            self.line = self.column = self.end_line = self.end_column = 1
+        self.resource = resource
+        self.path = path
+        self.message = mask(message)
+        self.unverifiable = unverifiable
+        self.fix = fix
+        self.suppressed = False
+
+    def sort_key(self):
+        return (self.file, self.line, self.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        out = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "requirements": self.requirements,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "endLine": self.end_line,
+            "endColumn": self.end_column,
+            "resource": self.resource,
+            "path": self.path,
+            "message": self.message,
+        }
+        if self.unverifiable:
+            out["unverifiable"] = True
+        return out
+
+
+def span(loc):
+    """(src, start, end, JSON pointer) of a Loc; a container is anchored at its property name."""
+    container, key = loc
+    if key is None:
+        parent = container.parent
+        if isinstance(parent, JObject) and container.pkey in parent.kpos:
+            start, end = parent.kpos[container.pkey]
+            return container.src, start, end, pointer(container)
+        return container.src, container.start, container.start + 1, pointer(container)
+    if isinstance(container, JObject):
+        pos = container.vpos.get(key)
+    elif isinstance(container, JArray) and isinstance(key, int) and 0 <= key < len(container.vpos):
+        pos = container.vpos[key]
+    else:
+        pos = None
+    if pos is None:
+        return container.src, container.start, container.start + 1, pointer(container)
+    return container.src, pos[0], pos[1], pointer(container, key)
+
+
+def key_span(loc):
+    """Like :func:`span` but for the property name of ``container[key]``."""
+    container, key = loc
+    if key is not None and isinstance(container, JObject) and key in container.kpos:
+        start, end = container.kpos[key]
+        return container.src, start, end, pointer(container, key)
+    return span(loc)
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+_SAS_SIG = re.compile(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)")
+_KEYLIKE = re.compile(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)")
+
+
+def mask(text: str) -> str:
+    """Hide SAS signatures and key/password assignments in a message."""
+    if "=" not in text:
+        return text
+    text = _SAS_SIG.sub(lambda m: m.group(1) + "***", text)
+    return _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
+
+
+def mask_secret(value: str) -> str:
+    """A secret value shown as its length only."""
+    return f"<secret, {len(value)} characters>" if isinstance(value, str) else "<secret>"

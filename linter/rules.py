@@ -1,0 +1,264 @@
+"""Rule files: loading, validation and a compiled cache.
+
+Rules live in ``rules/VMSSnnn-name.yaml``, one rule a file.  Loading them needs ruamel.yaml and
+jsonschema, which together cost more start-up time than the whole lint of a small template, so
+validated rules are cached as JSON in the user's cache directory, keyed by the rule files' names,
+sizes and modification times and vmsslint's version.  A cache hit reads one JSON file; a miss (or
+``VMSSLINT_NO_CACHE=1``) loads and validates everything and writes the cache atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import string
+import tempfile
+
+from linter import __version__
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(PACKAGE_DIR)
+
+
+def data_dir(name: str) -> str:
+    """``rules``/``schemas``/``templates``: inside the installed package, or beside it in a checkout."""
+    installed = os.path.join(PACKAGE_DIR, "_data", name)
+    if os.path.isdir(installed):
+        return installed
+    return os.path.join(REPO_DIR, name)
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used: says the file, the rule and the field."""
+
+
+class Rule:
+    __slots__ = ("code", "name", "severity", "summary", "requirements", "editions", "enabled_by", "type_lower",
+                 "type", "when", "function", "given", "options", "messages", "fix", "docs", "path")
+
+    def __init__(self, d: dict, path: str = ""):
+        self.code = d["code"]
+        self.name = d["name"]
+        self.severity = d["severity"]
+        self.summary = d["summary"]
+        self.requirements = list(d["requirements"])
+        self.editions = list(d["editions"])
+        self.enabled_by = d.get("enabled-by")
+        applies = d.get("applies-to") or {}
+        self.type = applies.get("type", "")
+        self.type_lower = self.type.lower()
+        self.when = list(applies.get("when", []))
+        chk = d["check"]
+        self.function = chk["function"]
+        self.given = chk.get("given", "")
+        self.options = chk.get("options", {})
+        msg = d["message"]
+        self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
+        self.fix = d.get("fix") or {"kind": "none", "description": ""}
+        self.docs = d["docs"]
+        self.path = path
+
+    def to_dict(self) -> dict:
+        d = {"code": self.code, "name": self.name, "severity": self.severity, "summary": self.summary,
+             "requirements": self.requirements, "editions": self.editions,
+             "check": {"function": self.function, "options": self.options},
+             "message": self.messages, "fix": self.fix, "docs": self.docs}
+        if self.given:
+            d["check"]["given"] = self.given
+        if self.type:
+            d["applies-to"] = {"type": self.type, "when": self.when}
+        if self.enabled_by:
+            d["enabled-by"] = self.enabled_by
+        return d
+
+    def format(self, variant: str, params: dict) -> str:
+        template = self.messages.get(variant) or self.messages["default"]
+        return _Formatter().vformat(template, (), params)
+
+
+class _Formatter(string.Formatter):
+    """Message formatting: values are rendered as a person reads them; unknown names stay visible."""
+
+    def get_value(self, key, args, kwargs):
+        if key in kwargs:
+            return kwargs[key]
+        return "{" + str(key) + "}"
+
+    def format_field(self, value, format_spec):
+        from linter.arm.values import display
+        return display(value, 160) if not isinstance(value, (int, float)) or isinstance(value, bool) else format(value, format_spec)
+
+
+def _cache_dir() -> str | None:
+    if os.environ.get("VMSSLINT_NO_CACHE"):
+        return None
+    base = os.environ.get("VMSSLINT_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(xdg, "vmsslint")
+    return base
+
+
+def rule_files(rules_dir: str) -> list[str]:
+    try:
+        names = sorted(n for n in os.listdir(rules_dir) if n.endswith((".yaml", ".yml")))
+    except OSError as exc:
+        raise RuleError(f"{rules_dir}: cannot read the rules directory: {exc.strerror}") from None
+    return [os.path.join(rules_dir, n) for n in names]
+
+
+def load_rules(rules_dir: str | None = None) -> list[Rule]:
+    rules_dir = rules_dir or data_dir("rules")
+    files = rule_files(rules_dir)
+    h = hashlib.sha1(__version__.encode())
+    for f in files + [os.path.join(data_dir("schemas"), "rule.schema.json")]:
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        h.update(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    cdir = _cache_dir()
+    cache_file = os.path.join(cdir, f"rules-{h.hexdigest()[:20]}.json") if cdir else None
+    if cache_file:
+        try:
+            with open(cache_file, encoding="utf-8") as fh:
+                data = json.load(fh)
+            return [Rule(d, p) for p, d in data]
+        except (OSError, ValueError, KeyError):
+            pass
+    compiled = compile_rules(files)
+    if cache_file:
+        _write_cache(cache_file, [[r.path, r.to_dict()] for r in compiled])
+    return compiled
+
+
+def _write_cache(path: str, data) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rules-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only makes start-up slower
+
+
+def compile_rules(files: list[str]) -> list[Rule]:
+    """Load and validate rule files (slow path: ruamel.yaml + jsonschema)."""
+    from jsonschema import Draft202012Validator
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from linter.checks import CHECKS, CONDITIONS
+
+    with open(os.path.join(data_dir("schemas"), "rule.schema.json"), encoding="utf-8") as fh:
+        validator = Draft202012Validator(json.load(fh))
+    yaml = YAML(typ="rt")
+    rules: list[Rule] = []
+    seen: dict = {}
+    for path in files:
+        shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+        try:
+            with open(path, encoding="utf-8") as fh:
+                doc = yaml.load(fh)
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise RuleError(f"{shown}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        except OSError as exc:
+            raise RuleError(f"{shown}: cannot read: {exc.strerror}") from None
+        plain = json.loads(json.dumps(doc, default=_plain))
+        code = plain.get("code", "?") if isinstance(plain, dict) else "?"
+        errors = sorted(validator.iter_errors(plain), key=lambda e: list(e.absolute_path))
+        if errors:
+            e = errors[0]
+            field = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+            raise RuleError(f"{shown}{_line_of(doc, e.absolute_path)}: rule {code}: field '{field}': "
+                            f"{_schema_message(e)}")
+        fn = plain["check"]["function"]
+        if fn != "engine":
+            if fn not in CHECKS:
+                raise RuleError(f"{shown}: rule {code}: field 'check.function': no check function '{fn}' "
+                                f"(known: {', '.join(sorted(CHECKS))})")
+            _, opt_schema, variants = CHECKS[fn]
+            opt_errors = list(Draft202012Validator(opt_schema).iter_errors(plain["check"].get("options", {})))
+            if opt_errors:
+                e = opt_errors[0]
+                field = ".".join(["check", "options"] + [str(p) for p in e.absolute_path])
+                raise RuleError(f"{shown}: rule {code}: field '{field}': {_schema_message(e)}")
+            msgs = plain["message"] if isinstance(plain["message"], dict) else {"default": plain["message"]}
+            extra = sorted(set(msgs) - set(variants))
+            if extra:
+                raise RuleError(f"{shown}: rule {code}: field 'message.{extra[0]}': function '{fn}' has no "
+                                f"message variant '{extra[0]}' (it has: {', '.join(variants)})")
+            for variant, text in msgs.items():
+                bad = _bad_placeholder(text)
+                if bad:
+                    raise RuleError(f"{shown}: rule {code}: field 'message.{variant}': {bad}")
+            for cond in (plain.get("applies-to") or {}).get("when", []):
+                if cond not in CONDITIONS:
+                    raise RuleError(f"{shown}: rule {code}: field 'applies-to.when': no condition '{cond}' "
+                                    f"(known: {', '.join(sorted(CONDITIONS))})")
+        base = os.path.basename(path)
+        if not base.startswith(code + "-"):
+            raise RuleError(f"{shown}: rule {code}: the file name must start with '{code}-'")
+        for key in ("code", "name"):
+            if plain[key] in seen:
+                raise RuleError(f"{shown}: rule {code}: field '{key}': '{plain[key]}' is also used by {seen[plain[key]]}")
+            seen[plain[key]] = shown
+        rules.append(Rule(plain, path))
+    return rules
+
+
+def _bad_placeholder(text: str) -> str | None:
+    """Why a message template is broken, or None: placeholders are {name}; literal braces are {{ }}."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        return f"{exc}; write literal braces as {{{{ and }}}}"
+    for f in fields:
+        if not f.isidentifier():
+            return f"'{{{f}}}' is not a placeholder name; write literal braces as {{{{ and }}}}"
+    return None
+
+
+def _plain(obj):
+    return str(obj)
+
+
+def _line_of(doc, path) -> str:
+    node = doc
+    line = None
+    try:
+        for p in path:
+            lc = getattr(node, "lc", None)
+            if lc is not None:
+                try:
+                    line = (lc.key(p) if isinstance(p, str) else lc.item(p))[0] + 1
+                except (KeyError, IndexError, TypeError):
+                    pass
+            node = node[p]
+    except (KeyError, IndexError, TypeError):
+        pass
+    return f":{line}" if line else ""
+
+
+def _schema_message(e) -> str:
+    """jsonschema errors in words a rule author understands."""
+    v = e.validator
+    if v == "required":
+        missing = e.message.split("'")[1] if "'" in e.message else e.message
+        return f"'{missing}' is required"
+    if v == "additionalProperties":
+        return "unknown field(s): " + e.message.split("(")[-1].rstrip(")").replace(" were unexpected", "").replace(
+            " was unexpected", "")
+    if v == "enum":
+        return f"{e.instance!r} is not one of {', '.join(map(str, e.validator_value))}"
+    if v == "pattern":
+        return f"{e.instance!r} does not have the required form ({e.validator_value})"
+    if v == "type":
+        return f"must be a {e.validator_value}, not {type(e.instance).__name__}"
+    if v in ("minItems", "minLength"):
+        return "must not be empty"
+    return e.message
