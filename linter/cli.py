@@ -7,16 +7,12 @@ Heavy modules (jsonschema, jinja2, the simulator) are imported only by the comma
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
 from linter import __version__
-
-EDITIONS = ("2020", "2026")
-FORMATS = ("text", "json")
-LEVELS = ("error", "warning", "info")
+from linter.options import LINT_OPTIONS
 
 
 class UsageError(click.UsageError):
@@ -29,35 +25,23 @@ class ConfigError(click.ClickException):
     exit_code = 2
 
 
-def _split_codes(values) -> list[str]:
-    out = []
-    for v in values or ():
-        out += [c.strip().upper() for c in v.split(",") if c.strip()]
-    return out
-
-
-def _check_codes(codes, known, option):
-    import difflib
-    for code in codes:
-        if code == "ALL":
-            continue
-        if not any(k.startswith(code) for k in known):
-            near = difflib.get_close_matches(code, known, n=1)
-            hint = f"; did you mean {near[0]}?" if near else "; `vmsslint rules` lists them"
-            raise UsageError(f"{option}: no rule code starts with '{code}'{hint}")
-
-
-def _parse_now(value):
-    if value is None:
-        return None
-    from linter.arm.functions import parse_datetime
-    v = value.strip()
-    if len(v) == 10:
-        v += "T00:00:00Z"
-    parsed = parse_datetime(v)
-    if parsed is None:
-        raise UsageError(f"--now: '{value}' is not a date (use YYYY-MM-DD or an ISO 8601 date-time)")
-    return parsed
+def _click_option(opt):
+    kwargs = {"help": opt.help, "multiple": opt.multiple}
+    if opt.flag:
+        kwargs["is_flag"] = True
+    else:
+        if opt.choices:
+            kwargs["type"] = click.Choice(opt.choices)
+            kwargs["show_default"] = True
+        elif opt.path == "file":
+            kwargs["type"] = click.Path(exists=True, dir_okay=False)
+        elif opt.path == "output":
+            kwargs["type"] = click.Path(dir_okay=False, writable=True)
+        if opt.default is not None:
+            kwargs["default"] = opt.default
+        if opt.metavar:
+            kwargs["metavar"] = opt.metavar
+    return click.option(*opt.flags, opt.dest, **kwargs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,80 +50,21 @@ def cli():
     """Lint, generate and plan Azure VM scale set templates for automatic OS image upgrades."""
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-p", "--parameters", "parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Parameter file (repeatable; later files win). Default: NAME.parameters.json or "
-                   "azuredeploy.parameters.json beside the template.")
-@click.option("--docs-edition", type=click.Choice(EDITIONS), default="2026", show_default=True,
-              help="Which edition of Microsoft's documentation to check against.")
-@click.option("--require-auto-upgrade", is_flag=True,
-              help="Policy: every scale set must turn automatic OS upgrade on; check all sets as if they did.")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
-@click.option("--fail-level", type=click.Choice(LEVELS), default="error", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--location", metavar="REGION", help="The resource group's location (resourceGroup().location).")
-@click.option("--now", metavar="DATE", help="Fix the clock (YYYY-MM-DD) for reproducible credential checks.")
-@click.option("--statistics", is_flag=True, help="Count findings by rule.")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-@click.option("-v", "--verbose", is_flag=True, help="Say which files were skipped and which parameter files were used.")
-def lint(paths, parameters, docs_edition, require_auto_upgrade, select, ignore, fmt, output, fail_level,
-         exit_zero, location, now, statistics, quiet, verbose):
+def _lint(**params):
     """Check ARM templates (files or directories) for automatic OS image upgrades."""
-    from linter.engine import Engine, Settings, worst
-    from linter.findings import SEVERITY_RANK
-    from linter.rules import RuleError, load_rules
-
+    from linter import lintcmd
     try:
-        rules = load_rules()
-    except RuleError as exc:
-        raise ConfigError(f"broken rule file: {exc}") from None
-    known = sorted(r.code for r in rules)
-    select, ignore = _split_codes(select), _split_codes(ignore)
-    _check_codes(select, known, "--select")
-    _check_codes(ignore, known, "--ignore")
-    settings = Settings(edition=docs_edition, require_auto_upgrade=require_auto_upgrade,
-                        select=[c for c in select if c != "ALL"], ignore=ignore, parameters=parameters,
-                        location=location, now=_parse_now(now))
-    engine = Engine(settings, rules)
-    report = engine.lint_paths(list(paths))
-    from linter.output import FORMATTERS
-    colour = fmt == "text" and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = FORMATTERS[fmt](report, {"colour": colour, "statistics": statistics, "quiet": quiet,
-                                    "edition": docs_edition, "require_auto_upgrade": require_auto_upgrade})
-    if verbose:
-        for note in report.notes:
-            click.echo(f"note: {note}", err=True)
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
-    if exit_zero:
-        sys.exit(0)
-    sys.exit(1 if worst(report.findings) >= SEVERITY_RANK[fail_level] else 0)
+        prepared = lintcmd.prepare(params)
+    except lintcmd.ConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    except lintcmd.CommandError as exc:
+        raise UsageError(str(exc)) from None
+    sys.exit(lintcmd.run(params, prepared))
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write a whole file or nothing: a temporary file in the same directory, then a rename."""
-    import tempfile
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+for _opt in reversed(LINT_OPTIONS):
+    _lint = _click_option(_opt)(_lint)
+lint = cli.command("lint")(click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))(_lint))
 
 
 @cli.command("rules")

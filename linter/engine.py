@@ -7,7 +7,6 @@ found while reading and evaluating become findings of the engine's own rules (VM
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 
 from linter import loader
@@ -33,10 +32,18 @@ class Settings:
         self.ignore = list(ignore or [])
         self.parameters = list(parameters or [])
         self.location = location
-        self.now = now or _dt.datetime.now(_dt.timezone.utc)
+        self._now = now
         self.extra_images = list(extra_images)
         self.credential_horizon_days = credential_horizon_days
         self.auto_parameters = auto_parameters
+
+    @property
+    def now(self):
+        """The clock credential checks use: --now, or the current time (read only when needed)."""
+        if self._now is None:
+            import datetime
+            self._now = datetime.datetime.now(datetime.timezone.utc)
+        return self._now
 
     def selected(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -58,13 +65,16 @@ class Report:
 class Context:
     """What check functions see besides the resource: the deployment and the settings."""
 
+    @property
+    def now(self):
+        return self.settings.now
+
     def __init__(self, deployment, settings: Settings):
         self.deployment = deployment
         self.settings = settings
         self.edition = settings.edition
         self.require_auto_upgrade = settings.require_auto_upgrade
         self.extra_images = [":".join(x) if isinstance(x, (list, tuple)) else x for x in settings.extra_images]
-        self.now = settings.now
         self._by_type: dict = {}
         for r in deployment.resources:
             self._by_type.setdefault(r.type_lower, []).append(r)

@@ -9,11 +9,10 @@ sizes and modification times and vmsslint's version.  A cache hit reads one JSON
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import string
-import tempfile
+import zlib
 
 from linter import __version__
 
@@ -111,29 +110,32 @@ def rule_files(rules_dir: str) -> list[str]:
 def load_rules(rules_dir: str | None = None) -> list[Rule]:
     rules_dir = rules_dir or data_dir("rules")
     files = rule_files(rules_dir)
-    h = hashlib.sha1(__version__.encode())
+    stamp = [__version__]
     for f in files + [os.path.join(data_dir("schemas"), "rule.schema.json")]:
         try:
             st = os.stat(f)
         except OSError:
             continue
-        h.update(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        stamp.append(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}")
+    key = "\n".join(stamp)
     cdir = _cache_dir()
-    cache_file = os.path.join(cdir, f"rules-{h.hexdigest()[:20]}.json") if cdir else None
+    cache_file = os.path.join(cdir, f"rules-{zlib.crc32(key.encode()):08x}.json") if cdir else None
     if cache_file:
         try:
             with open(cache_file, encoding="utf-8") as fh:
                 data = json.load(fh)
-            return [Rule(d, p) for p, d in data]
-        except (OSError, ValueError, KeyError):
+            if data.get("key") == key:
+                return [Rule(d, p) for p, d in data["rules"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
     compiled = compile_rules(files)
     if cache_file:
-        _write_cache(cache_file, [[r.path, r.to_dict()] for r in compiled])
+        _write_cache(cache_file, {"key": key, "rules": [[r.path, r.to_dict()] for r in compiled]})
     return compiled
 
 
 def _write_cache(path: str, data) -> None:
+    import tempfile
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rules-", suffix=".tmp")

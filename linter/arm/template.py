@@ -175,7 +175,7 @@ class Scope:
                     self._in_progress.discard(low)
             else:
                 result = (Unknown(f"parameter '{k}' has no value: it has no defaultValue and no parameter "
-                                  f"file gives one", f"parameters('{k}')"), (self.params, k))
+                                  f"file gives one", f"parameters('{k}')"), None)
         self._param_cache[low] = result
         return result
 

@@ -69,8 +69,12 @@ class Extension:
         return lower(self.publisher) == publisher and lower(self.type) in types
 
     def maybe_kind(self, publisher, types) -> bool:
-        """True when the publisher or type is unknown, so it might be of this kind."""
-        return isinstance(self.publisher, (Unknown, Partial)) or isinstance(self.type, (Unknown, Partial))
+        """True when an unknown publisher or type leaves open that the extension is of this kind."""
+        pub_unknown = isinstance(self.publisher, (Unknown, Partial))
+        type_unknown = isinstance(self.type, (Unknown, Partial))
+        if not (pub_unknown or type_unknown):
+            return False
+        return (pub_unknown or lower(self.publisher) == publisher) and (type_unknown or lower(self.type) in types)
 
 
 class Facts:

@@ -1,0 +1,105 @@
+"""The ``lint`` command's options, declared once.
+
+:mod:`linter.cli` builds the click command from this table; :mod:`linter.launch` parses the same
+table without importing click, so that ``vmsslint lint`` in a pre-commit hook starts as fast as
+Python itself allows.  The fast parser accepts only command lines that are entirely valid; anything
+else (``--help``, a typo, a missing file) goes to click, which owns every usage message.
+"""
+
+from __future__ import annotations
+
+import os
+
+EDITIONS = ("2020", "2026")
+FORMATS = ("text", "json")
+LEVELS = ("error", "warning", "info")
+
+
+class Opt:
+    __slots__ = ("dest", "flags", "metavar", "flag", "multiple", "choices", "default", "path", "help")
+
+    def __init__(self, dest, *flags, metavar=None, flag=False, multiple=False, choices=None, default=None,
+                 path=None, help=""):
+        self.dest, self.flags, self.metavar, self.flag = dest, flags, metavar, flag
+        self.multiple, self.choices, self.default, self.path, self.help = multiple, choices, default, path, help
+
+
+LINT_OPTIONS = (
+    Opt("parameters", "-p", "--parameters", metavar="FILE", multiple=True, path="file",
+        help="Parameter file (repeatable; later files win). Default: NAME.parameters.json or "
+             "azuredeploy.parameters.json beside the template."),
+    Opt("docs_edition", "--docs-edition", choices=EDITIONS, default="2026",
+        help="Which edition of Microsoft's documentation to check against."),
+    Opt("require_auto_upgrade", "--require-auto-upgrade", flag=True,
+        help="Policy: every scale set must turn automatic OS upgrade on; check all sets as if they did."),
+    Opt("select", "--select", metavar="CODES", multiple=True,
+        help="Only these rule codes or prefixes (comma-separated, repeatable)."),
+    Opt("ignore", "--ignore", metavar="CODES", multiple=True,
+        help="Skip these rule codes or prefixes (comma-separated, repeatable)."),
+    Opt("fmt", "--format", choices=FORMATS, default="text", help="Report format."),
+    Opt("output", "-o", "--output", metavar="FILE", path="output", help="Write the report to FILE (atomically)."),
+    Opt("fail_level", "--fail-level", choices=LEVELS, default="error",
+        help="Exit 1 when a finding is at or above this severity."),
+    Opt("exit_zero", "--exit-zero", flag=True, help="Exit 0 even when there are findings."),
+    Opt("location", "--location", metavar="REGION", help="The resource group's location (resourceGroup().location)."),
+    Opt("now", "--now", metavar="DATE", help="Fix the clock (YYYY-MM-DD) for reproducible credential checks."),
+    Opt("statistics", "--statistics", flag=True, help="Count findings by rule."),
+    Opt("quiet", "-q", "--quiet", flag=True, help="Print findings only, no summary."),
+    Opt("verbose", "-v", "--verbose", flag=True,
+        help="Say which files were skipped and which parameter files were used."),
+)
+
+
+def defaults() -> dict:
+    return {o.dest: (() if o.multiple else (False if o.flag else o.default)) for o in LINT_OPTIONS}
+
+
+def fast_parse(argv: list[str]):
+    """Parse ``lint`` arguments exactly as click would, or return None to let click handle them."""
+    by_flag = {f: o for o in LINT_OPTIONS for f in o.flags}
+    values = defaults()
+    multi: dict = {}
+    paths: list[str] = []
+    i = 0
+    only_paths = False
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if only_paths or not arg.startswith("-") or arg == "-":
+            paths.append(arg)
+            continue
+        if arg == "--":
+            only_paths = True
+            continue
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        opt = by_flag.get(name)
+        if opt is None:
+            return None
+        if opt.flag:
+            if eq:
+                return None
+            values[opt.dest] = True
+            continue
+        if eq:
+            value = inline
+        elif i < len(argv):
+            value = argv[i]
+            i += 1
+        else:
+            return None
+        if opt.choices and value not in opt.choices:
+            return None
+        if opt.path == "file" and not os.path.isfile(value):
+            return None
+        if opt.path == "output" and (os.path.isdir(value) or not os.path.isdir(os.path.dirname(os.path.abspath(value)))):
+            return None
+        if opt.multiple:
+            multi.setdefault(opt.dest, []).append(value)
+        else:
+            values[opt.dest] = value
+    if not paths or not all(os.path.exists(p) for p in paths):
+        return None
+    for dest, vals in multi.items():
+        values[dest] = tuple(vals)
+    values["paths"] = tuple(paths)
+    return values
