@@ -84,7 +84,7 @@ def rules_cmd(fmt):
         return
     for r in rules:
         reqs = ", ".join(r.requirements) or "-"
-        click.echo(f"{r.code}  {r.name:<34} {r.severity:<7}  {reqs}")
+        click.echo(f"{r.code}  {r.name:<38} {r.severity:<7}  {reqs}")
 
 
 @cli.command("rule")

@@ -19,7 +19,7 @@ def render_rule(rule, heading: str = "#") -> str:
         lines.append(f"- Applies to: `{rule.type}`{when}")
     if rule.enabled_by:
         lines.append(f"- Opt-in: only with `--{rule.enabled_by}`")
-    lines.append(f"- Check: `{rule.function}`" + (f" at `{rule.given}`" if rule.given else ""))
+    lines.append(f"- Check: `{rule.function}`" + (" at " + ", ".join(f"`{g}`" for g in rule.given) if rule.given else ""))
     lines.append(f"- Fix: {rule.fix['kind']}" + (f" — {rule.fix['description']}" if rule.fix.get("description") else ""))
     if rel:
         lines.append(f"- Defined in: `{rel}`")

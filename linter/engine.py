@@ -173,6 +173,7 @@ class Engine:
 
     def lint_deployment(self, deployment, report):
         ctx = Context(deployment, self.settings)
+        seen: dict = {}  # one finding per rule and place, also when several sets share a parameter
         for res in deployment.resources:
             if res.existing:
                 continue
@@ -188,7 +189,7 @@ class Engine:
                     cond, why = state
                     unknown_conditions.setdefault((cond, why), []).append(rule.code)
                     continue
-                self._run_rule(ctx, rule, res, report)
+                self._run_rule(ctx, rule, res, report, seen)
             for (cond, why), codes in unknown_conditions.items():
                 self._engine_finding(report, "VMSS010", (res.raw, None), res,
                                      f"cannot tell whether {CONDITIONS[cond][1]}: {why}; not checked: "
@@ -206,18 +207,21 @@ class Engine:
                 return False
         return True
 
-    def _run_rule(self, ctx, rule, res, report):
+    def _run_rule(self, ctx, rule, res, report, seen):
         func = CHECKS[rule.function][0]
-        targets = resolve(res, rule.given) if rule.given else [Target(res, res.evaluated(), (res.raw, None), "")]
-        seen = set()
+        if rule.given:
+            targets = [t for path in rule.given for t in resolve(res, path)]
+        else:
+            targets = [Target(res, res.evaluated(), (res.raw, None), "")]
         for target in targets:
             for result in func(ctx, target, rule.options):
                 loc = result.loc or (res.raw, None)
                 src, start, end, ptr = key_span(loc) if result.key else span(loc)
                 dedup = (rule.code, id(src), start, result.variant, result.status)
-                if dedup in seen:
+                earlier = seen.get(dedup)
+                if earlier is not None:  # one place, several sets (a shared parameter or variable)
+                    _add_resource_name(earlier, res.display_name())
                     continue
-                seen.add(dedup)
                 if result.status == "unverifiable":
                     message = f"{rule.summary} Cannot verify: {result.why}."
                     f = Finding(rule.code, rule.name, "info", rule.requirements, src, start, end, ptr, message,
@@ -228,6 +232,7 @@ class Engine:
                     message = rule.format(result.variant, params)
                     f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
                                 message, res.display_name(), fix=result.fix)
+                seen[dedup] = f
                 report.findings.append(f)
 
     # -- engine findings
@@ -259,6 +264,17 @@ class Engine:
                 report, "VMSS002", None, None,
                 f"duplicate key '{d.key}': {same} is already at line {line}, column {col}; Azure keeps only the "
                 f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)))
+
+
+def _add_resource_name(finding, name, limit=5):
+    names = finding.resource.split(", ") if finding.resource else []
+    if name in names or (names and names[-1].startswith("+")):
+        if names and names[-1].startswith("+") and name not in names:
+            names[-1] = f"+{int(names[-1][1:].split()[0]) + 1} more"
+            finding.resource = ", ".join(names)
+        return
+    names.append(name if len(names) < limit else "+1 more")
+    finding.resource = ", ".join(names)
 
 
 def iter_json_files(paths, report):

@@ -59,9 +59,19 @@ def prepare(p: dict):
     select, ignore = _split_codes(p["select"]), _split_codes(p["ignore"])
     _check_codes(select, known, "--select")
     _check_codes(ignore, known, "--ignore")
+    try:
+        horizon = int(p["credential_horizon"])
+    except (TypeError, ValueError):
+        raise CommandError(f"--credential-horizon: '{p['credential_horizon']}' is not a number of days") from None
+    images = []
+    for urn in p["extra_image"]:
+        if urn.count(":") != 2 or not all(urn.split(":")):
+            raise CommandError(f"--extra-image: '{urn}' is not PUBLISHER:OFFER:SKU (the az CLI's URN form without version)")
+        images.append(urn)
     settings = Settings(edition=p["docs_edition"], require_auto_upgrade=p["require_auto_upgrade"],
                         select=[c for c in select if c != "ALL"], ignore=ignore, parameters=p["parameters"],
-                        location=p["location"], now=parse_now(p["now"]))
+                        location=p["location"], now=parse_now(p["now"]), extra_images=images,
+                        credential_horizon_days=horizon)
     return Engine(settings, rules), settings
 
 

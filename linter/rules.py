@@ -50,7 +50,8 @@ class Rule:
         self.when = list(applies.get("when", []))
         chk = d["check"]
         self.function = chk["function"]
-        self.given = chk.get("given", "")
+        given = chk.get("given", [])
+        self.given = [given] if isinstance(given, str) else list(given)
         self.options = chk.get("options", {})
         msg = d["message"]
         self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
@@ -64,7 +65,7 @@ class Rule:
              "check": {"function": self.function, "options": self.options},
              "message": self.messages, "fix": self.fix, "docs": self.docs}
         if self.given:
-            d["check"]["given"] = self.given
+            d["check"]["given"] = self.given if len(self.given) > 1 else self.given[0]
         if self.type:
             d["applies-to"] = {"type": self.type, "when": self.when}
         if self.enabled_by:
@@ -72,7 +73,7 @@ class Rule:
         return d
 
     def format(self, variant: str, params: dict) -> str:
-        template = self.messages.get(variant) or self.messages["default"]
+        template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()))
         return _Formatter().vformat(template, (), params)
 
 
@@ -190,6 +191,10 @@ def compile_rules(files: list[str]) -> list[Rule]:
                 field = ".".join(["check", "options"] + [str(p) for p in e.absolute_path])
                 raise RuleError(f"{shown}: rule {code}: field '{field}': {_schema_message(e)}")
             msgs = plain["message"] if isinstance(plain["message"], dict) else {"default": plain["message"]}
+            if "default" not in msgs and set(variants) - set(msgs):
+                missing = sorted(set(variants) - set(msgs))[0]
+                raise RuleError(f"{shown}: rule {code}: field 'message': function '{fn}' can report variant "
+                                f"'{missing}', which has no message (add it, or a 'default')")
             extra = sorted(set(msgs) - set(variants))
             if extra:
                 raise RuleError(f"{shown}: rule {code}: field 'message.{extra[0]}': function '{fn}' has no "
@@ -261,6 +266,10 @@ def _schema_message(e) -> str:
         return f"{e.instance!r} does not have the required form ({e.validator_value})"
     if v == "type":
         return f"must be a {e.validator_value}, not {type(e.instance).__name__}"
-    if v in ("minItems", "minLength"):
+    if v in ("minItems", "minLength", "minProperties"):
         return "must not be empty"
+    if v == "oneOf" and e.absolute_path and e.absolute_path[-1] == "message":
+        return "must be a message string, or an object of message variants (variant: text)"
+    if v in ("oneOf", "anyOf"):
+        return f"{type(e.instance).__name__} value is not of an accepted form"
     return e.message

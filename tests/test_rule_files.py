@@ -132,3 +132,12 @@ def test_generated_rule_docs_are_current():
     current = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert current == render_all(compile_rules(rule_files(data_dir("rules")))), \
         "docs/rules.md is stale: run `python -m linter.docs`"
+
+
+@needs_shared
+def test_every_requirement_is_enforced_by_a_rule():
+    """Every REQ-* of REQUIREMENTS.md is named by at least one rule."""
+    text = (SHARED / "REQUIREMENTS.md").read_text()
+    wanted = set(re.findall(r"\| (REQ-[A-Z0-9-]+) \|", text))
+    named = {req for r in load_rules() for req in r.requirements}
+    assert sorted(wanted - named) == []

@@ -123,4 +123,4 @@ def _walk(resource, value, loc, parts, i, trail, out):
 
 
 # register the library
-from linter.checks import core, vmss  # noqa: E402,F401
+from linter.checks import core, credentials, images, network, osconfig, policy, servicefabric, vmss  # noqa: E402,F401,I001

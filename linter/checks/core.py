@@ -11,7 +11,10 @@ from linter.checks import check, fail, unverifiable, why_unknown
 _MISSING_OPT = {"enum": ["fail", "pass"], "description": "what an absent property means (default: pass)"}
 
 
-def _same(a, b, ci):
+def _same(a, b, ci, boolean=False):
+    if boolean:
+        from linter.checks.vmss import as_bool
+        a = as_bool(a) if as_bool(a) is not None else a
     if ci and isinstance(a, str) and isinstance(b, str):
         return a.lower() == b.lower()
     if type(a) is bool or type(b) is bool:
@@ -43,7 +46,9 @@ def equals(ctx, target, options):
         yield fail(target.loc, value=v, expected=options["value"])
 
 
-@check("not-equals", {"properties": {"value": {}, "case-insensitive": {"type": "boolean"}}, "required": ["value"]})
+@check("not-equals", {"properties": {"value": {}, "case-insensitive": {"type": "boolean"},
+                                    "as-boolean": {"type": "boolean", "description": "read \"true\"/\"false\" strings as Azure does"}},
+                     "required": ["value"]})
 def not_equals(ctx, target, options):
     """The value must not equal ``value`` (absence passes)."""
     v = target.value
@@ -52,7 +57,7 @@ def not_equals(ctx, target, options):
     if isinstance(v, (Unknown, Partial)):
         yield unverifiable(target.loc, why_unknown(v))
         return
-    if _same(v, options["value"], options.get("case-insensitive", False)):
+    if _same(v, options["value"], options.get("case-insensitive", False), options.get("as-boolean", False)):
         yield fail(target.loc, value=v)
 
 

@@ -48,6 +48,13 @@ def as_bool(value):
     return None
 
 
+def as_number(value):
+    """An integer as Azure's JSON reader takes it: 5, or the string "5"; anything else unchanged."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
 def lower(value):
     return value.lower() if isinstance(value, str) else None
 
@@ -319,3 +326,87 @@ def health_signal(ctx, target, options):
     ev = target.resource.evaluated()
     _, net_loc = get(ev, "properties.virtualMachineProfile.networkProfile")
     yield fail(net_loc or f.props_loc, key=True)
+
+
+_HEALTH_KEYS = ("protocol", "port", "requestPath", "intervalInSeconds", "numberOfProbes", "gracePeriod")
+
+
+@check("health-extension-settings",
+       {"properties": {"protocols": {"type": "array", "items": {"type": "string"}},
+                       "interval": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                       "probes": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                       "grace-period": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                       "max-settle-seconds": {"type": "integer"},
+                       "versions": {"type": "array", "items": {"type": "string"}}},
+        "required": ["protocols", "interval", "probes", "grace-period", "max-settle-seconds", "versions"]})
+def health_extension_settings(ctx, target, options):
+    """Application Health extension settings as its own settings schema defines them."""
+    import difflib
+    for ext in facts(ctx, target.resource).health_extensions:
+        def problem(loc, text, key=False):
+            return fail(loc, key=key, extension=ext.name, problem=text)
+
+        version = ext.version
+        vloc = loc_of(ext.props, ci_key(ext.props, "typeHandlerVersion")) or ext.loc
+        if isinstance(version, str) and version not in options["versions"] and \
+                version.split(".")[0] + ".0" not in options["versions"]:
+            yield problem(vloc, f"typeHandlerVersion '{version}' is not one of {', '.join(options['versions'])} "
+                                f"(1.0 binary health states, 2.0 rich health states)")
+        sk = ci_key(ext.props, "settings")
+        settings = ext.props.get(sk) if sk else MISSING
+        sloc = loc_of(ext.props, sk) if sk else ext.loc
+        if isinstance(settings, Unknown):
+            yield unverifiable(sloc, settings.why)
+            continue
+        if not isinstance(settings, dict):
+            yield problem(sloc, "has no settings: write at least protocol and port (tcp) or requestPath (http/https)",
+                          key=True)
+            continue
+        vals = {}
+        for k, v in settings.items():
+            if v is None:
+                continue  # a null setting is not sent: the extension's default applies
+            v = as_number(v)
+            known = next((x for x in _HEALTH_KEYS if x.lower() == k.lower()), None)
+            if known is None:
+                near = difflib.get_close_matches(k, _HEALTH_KEYS, n=1, cutoff=0.6)
+                hint = f"did you mean '{near[0]}'?" if near else f"known: {', '.join(_HEALTH_KEYS)}"
+                yield problem(loc_of(settings, k), f"unknown setting '{k}' ({hint})", key=True)
+                continue
+            vals[known] = (v, loc_of(settings, k))
+        if any(isinstance(v, (Unknown, Partial)) for v, _ in vals.values()):
+            bad = next(loc for v, loc in vals.values() if isinstance(v, (Unknown, Partial)))
+            yield unverifiable(bad, why_unknown(next(v for v, _ in vals.values() if isinstance(v, (Unknown, Partial)))))
+            continue
+        protocol, ploc = vals.get("protocol", (MISSING, sloc))
+        proto = lower(protocol)
+        if protocol is MISSING:
+            yield problem(sloc, "protocol is required (tcp, http or https)", key=True)
+        elif proto not in options["protocols"]:
+            yield problem(ploc, f"protocol '{protocol}' is not one of {', '.join(options['protocols'])}")
+        port, port_loc = vals.get("port", (MISSING, sloc))
+        if port is MISSING:
+            if proto == "tcp":
+                yield problem(sloc, "port is required with protocol tcp", key=True)
+        elif isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            yield problem(port_loc, f"port {port!r} is not an integer from 1 to 65535")
+        path, path_loc = vals.get("requestPath", (MISSING, sloc))
+        if proto in ("http", "https") and path is MISSING:
+            yield problem(sloc, f"requestPath is required with protocol {proto}", key=True)
+        if proto == "tcp" and path is not MISSING:
+            yield problem(path_loc, "requestPath is not allowed with protocol tcp", key=True)
+        interval, iloc = vals.get("intervalInSeconds", (5, None))
+        probes, nloc = vals.get("numberOfProbes", (1, None))
+        ok = True
+        for name, v, loc, (lo, hi) in (("intervalInSeconds", interval, iloc, options["interval"]),
+                                       ("numberOfProbes", probes, nloc, options["probes"])):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                ok = False
+                yield problem(loc, f"{name} {v!r} is not an integer from {lo} to {hi}")
+        if ok and interval * probes > options["max-settle-seconds"]:
+            yield problem(iloc or nloc or sloc, f"intervalInSeconds x numberOfProbes is {interval * probes} s; the "
+                                                f"extension allows at most {options['max-settle-seconds']} s")
+        grace, gloc = vals.get("gracePeriod", (MISSING, None))
+        lo, hi = options["grace-period"]
+        if grace is not MISSING and (isinstance(grace, bool) or not isinstance(grace, int) or not lo <= grace <= hi):
+            yield problem(gloc, f"gracePeriod {grace!r} is not an integer from {lo} to {hi}")

@@ -1,0 +1,27 @@
+"""Operating system settings that fight automatic OS image upgrades: REQ-WINDOWS-AU, REQ-PATCH-MODE."""
+
+from __future__ import annotations
+
+from linter.arm.template import MISSING
+from linter.arm.values import Partial, Unknown
+from linter.checks import check, fail, unverifiable, why_unknown
+from linter.checks.vmss import as_bool, get
+
+
+@check("windows-automatic-updates-off", {"properties": {"since": {"type": "string"}}, "required": ["since"]},
+       variants=("default", "old-api"))
+def windows_automatic_updates_off(ctx, target, options):
+    """windowsConfiguration.enableAutomaticUpdates must not be true next to automatic OS image upgrade."""
+    v = target.value
+    if v is MISSING:
+        return
+    if isinstance(v, (Unknown, Partial)):
+        yield unverifiable(target.loc, why_unknown(v))
+        return
+    if as_bool(v) is not True:
+        return
+    api, _ = get(target.resource.evaluated(), "apiVersion")
+    if isinstance(api, str) and api[:10] < options["since"]:
+        yield fail(target.loc, "old-api", value=v, api=api, since=options["since"])
+    else:
+        yield fail(target.loc, value=v, since=options["since"])
