@@ -139,6 +139,7 @@ class Engine:
             f"please report this with the file attached"))
 
     def lint_file(self, path, param_files, report):
+        """Lint one file into ``report``; returns the evaluated deployment of a template, else None."""
         lf = loader.read(path)
         if lf.error:
             self._broken(report, lf)
@@ -170,6 +171,7 @@ class Engine:
         options = Options(location=self.settings.location)
         deployment = loader.build(lf, params, options, self._linked_cache)
         self.lint_deployment(deployment, report)
+        return deployment
 
     def lint_deployment(self, deployment, report):
         ctx = Context(deployment, self.settings)
