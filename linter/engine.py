@@ -55,6 +55,7 @@ class Report:
     def __init__(self):
         self.findings: list[Finding] = []
         self.notes: list[str] = []  # said with -v: skipped files, parameter files used
+        self.clean_files: list[str] = []  # templates checked without a finding (JUnit passes)
         self.templates = 0
         self.files = 0
 
@@ -170,7 +171,10 @@ class Engine:
                 self._duplicates(report, p)
         options = Options(location=self.settings.location)
         deployment = loader.build(lf, params, options, self._linked_cache)
+        before = len(report.findings)
         self.lint_deployment(deployment, report)
+        if len(report.findings) == before:
+            report.clean_files.append(lf.src.display)
         return deployment
 
     def lint_deployment(self, deployment, report):

@@ -88,8 +88,9 @@ def run(p: dict, prepared) -> int:
     colour = (p["fmt"] == "text" and p["output"] is None and sys.stdout.isatty()
               and not os.environ.get("NO_COLOR"))
     text = FORMATTERS[p["fmt"]](report, {"colour": colour, "statistics": p["statistics"], "quiet": p["quiet"],
-                                         "edition": settings.edition,
-                                         "require_auto_upgrade": settings.require_auto_upgrade})
+                                         "edition": settings.edition, "rules": engine.all_rules,
+                                         "require_auto_upgrade": settings.require_auto_upgrade,
+                                         "clean_files": report.clean_files})
     if p["output"]:
         from linter.fileio import write_atomic
         write_atomic(p["output"], text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 EDITIONS = ("2020", "2026")
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "github", "azure")
 LEVELS = ("error", "warning", "info")
 
 

@@ -72,7 +72,157 @@ def format_json(report, options) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def fingerprint(f) -> str:
+    """Identity of a finding that survives edits elsewhere: rule, file, resource, JSON path (no line numbers)."""
+    import hashlib
+    key = "\0".join((f.code, f.file.replace("\\", "/"), f.resource, f.path, "" if f.path else f.message))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+ARTICLE = "https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-automatic-upgrade"
+
+
+def format_sarif(report, options) -> str:
+    """SARIF 2.1.0: one run, every rule in tool.driver.rules, results with regions and stable fingerprints."""
+    rules = sorted(options.get("rules") or [], key=lambda r: r.code)
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver_rules = []
+    for r in rules:
+        refs = r.docs.get("references") or []
+        driver_rules.append({
+            "id": r.code,
+            "name": _camel(r.name),
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": " ".join(r.docs["what"].split())},
+            "help": {"text": " ".join((r.docs["why"] + " " + r.docs["fix"]).split())},
+            "helpUri": refs[0] if refs else ARTICLE,
+            "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+            "properties": {"tags": list(r.requirements), "requirements": list(r.requirements)},
+        })
+    results = []
+    for f in report.sorted():
+        res = {
+            "ruleId": f.code,
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(f.file)},
+                    "region": {"startLine": f.line, "startColumn": f.column,
+                               "endLine": f.end_line, "endColumn": max(f.end_column, f.column + 1)
+                               if f.end_line == f.line else f.end_column},
+                },
+            }],
+            "partialFingerprints": {"vmsslint/v1": fingerprint(f)},
+            "properties": {"requirements": f.requirements},
+        }
+        if f.code in index:
+            res["ruleIndex"] = index[f.code]
+        if f.resource or f.path:
+            res["locations"][0]["logicalLocations"] = [{"name": f.resource or f.path,
+                                                        "fullyQualifiedName": f.path or f.resource,
+                                                        "kind": "resource"}]
+        if f.unverifiable:
+            res["properties"]["unverifiable"] = True
+        results.append(res)
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "vmsslint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": ARTICLE, "rules": driver_rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("-")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+    return quote(path.replace("\\", "/"))
+
+
+def format_junit(report, options) -> str:
+    """JUnit XML: a test suite per file, a failing test case per finding (a file with none passes)."""
+    import xml.etree.ElementTree as ET
+    by_file: dict = {}
+    for f in report.sorted():
+        by_file.setdefault(f.file, []).append(f)
+    for name in options.get("clean_files", []):
+        by_file.setdefault(name, [])
+    root = ET.Element("testsuites", name="vmsslint", tests="0", failures="0")
+    total = failures = 0
+    for name in sorted(by_file):
+        findings = by_file[name]
+        suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(1, len(findings))),
+                              failures=str(len(findings)), errors="0", skipped="0")
+        if not findings:
+            ET.SubElement(suite, "testcase", name="vmsslint", classname=name)
+            total += 1
+        for f in findings:
+            case = ET.SubElement(suite, "testcase", name=f"{f.code} {f.name} at {f.line}:{f.column}", classname=name)
+            failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
+            failure.text = (f"{f.file}:{f.line}:{f.column}: {f.code} {f.severity} {f.message}"
+                            + (f" [{f.resource}]" if f.resource else "") + f"\nrequirements: "
+                            + (", ".join(f.requirements) or "-") + (f"\npath: {f.path}" if f.path else ""))
+            total += 1
+            failures += 1
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(report, options) -> str:
+    """GitHub Actions workflow commands: annotations on the pull request's lines."""
+    kind = {"error": "error", "warning": "warning", "info": "notice"}
+    out = []
+    for f in report.sorted():
+        props = (f"file={_gh_prop(f.file)},line={f.line},col={f.column},endLine={f.end_line},"
+                 f"endColumn={f.end_column},title={_gh_prop(f.code)}")
+        res = f" [{f.resource}]" if f.resource else ""
+        out.append(f"::{kind[f.severity]} {props}::{_gh_data(f.message + res)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _azp(text: str) -> str:
+    return (text.replace("%", "%AZP25").replace(";", "%3B").replace("]", "%5D")
+            .replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def format_azure(report, options) -> str:
+    """Azure Pipelines logging commands (info findings are logged as warnings marked [info])."""
+    out = []
+    for f in report.sorted():
+        level = "error" if f.severity == "error" else "warning"
+        prefix = "[info] " if f.severity == "info" else ""
+        res = f" [{f.resource}]" if f.resource else ""
+        out.append(f"##vso[task.logissue type={level};sourcepath={_azp(f.file)};linenumber={f.line};"
+                   f"columnnumber={f.column};code={f.code}]{_azp(prefix + f.message + res)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
 FORMATTERS = {
     "text": format_text,
     "json": format_json,
+    "sarif": format_sarif,
+    "junit": format_junit,
+    "github": format_github,
+    "azure": format_azure,
 }

@@ -104,3 +104,40 @@ def template(*resources, parameters=None, variables=None, **extra):
          "variables": variables or {}, "resources": list(resources)}
     t.update(extra)
     return t
+
+
+SARIF_SCHEMA = SHARED / "reference" / "schemas" / "sarif" / "sarif-schema-2.1.0.json"
+_sarif_validator = None
+
+
+def assert_valid_sarif(text: str):
+    """Validate a SARIF document against the OASIS 2.1.0 schema (when ../shared is there)."""
+    global _sarif_validator
+    doc = json.loads(text)
+    assert doc["version"] == "2.1.0" and len(doc["runs"]) == 1
+    if not SARIF_SCHEMA.exists():
+        return doc
+    if _sarif_validator is None:
+        from jsonschema import Draft7Validator
+        _sarif_validator = Draft7Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    errors = sorted(_sarif_validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    assert not errors, "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+    return doc
+
+
+SARIF_PRODUCED = []
+
+
+@pytest.fixture(autouse=True)
+def _validate_every_sarif(monkeypatch):
+    """Every SARIF document the suite produces in-process is validated against the OASIS schema."""
+    from linter import output
+    real = output.FORMATTERS["sarif"]
+
+    def checked(report, options):
+        text = real(report, options)
+        assert_valid_sarif(text)
+        SARIF_PRODUCED.append(len(text))
+        return text
+
+    monkeypatch.setitem(output.FORMATTERS, "sarif", checked)
