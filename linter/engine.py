@@ -25,8 +25,8 @@ class Settings:
 
     def __init__(self, edition="2026", require_auto_upgrade=False, select=None, ignore=None,
                  parameters=None, location=None, now=None, extra_images=(), credential_horizon_days=30,
-                 auto_parameters=True):
-        self.edition = edition
+                 auto_parameters=True, severity=None, per_file_ignores=(), exclude=(), root=None, explicit=()):
+        self.edition = str(edition)
         self.require_auto_upgrade = require_auto_upgrade
         self.select = list(select or [])
         self.ignore = list(ignore or [])
@@ -36,6 +36,41 @@ class Settings:
         self.extra_images = list(extra_images)
         self.credential_horizon_days = credential_horizon_days
         self.auto_parameters = auto_parameters
+        self.severity = dict(severity or {})  # per-rule severity overrides
+        self.per_file_ignores = [(pattern, [c.upper() for c in codes]) for pattern, codes in per_file_ignores]
+        self.exclude = list(exclude)
+        self.root = root or os.getcwd()  # globs of the configuration are relative to it
+        self.explicit = set(explicit)  # settings given on the command line: template metadata cannot change them
+
+    def for_template(self, meta: dict):
+        """These settings with a template's ``metadata.vmsslint`` applied (the command line still wins)."""
+        import copy
+        out = copy.copy(self)
+        if "docs-edition" in meta and "edition" not in self.explicit:
+            out.edition = str(meta["docs-edition"])
+        if "require-auto-upgrade" in meta and "require_auto_upgrade" not in self.explicit:
+            out.require_auto_upgrade = meta["require-auto-upgrade"] is True
+        return out
+
+    def key(self):
+        return (self.edition, self.require_auto_upgrade, tuple(self.select), tuple(self.ignore))
+
+    def ignored_in(self, path: str) -> set:
+        """Codes (prefixes) ignored for ``path`` by per-file-ignores."""
+        import fnmatch
+        rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+        out = set()
+        for pattern, codes in self.per_file_ignores:
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
+                out.update(codes)
+        return out
+
+    def excluded(self, path: str) -> bool:
+        import fnmatch
+        if not self.exclude:
+            return False
+        rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+        return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") for g in self.exclude)
 
     @property
     def now(self):
@@ -58,6 +93,7 @@ class Report:
         self.clean_files: list[str] = []  # templates checked without a finding (JUnit passes)
         self.templates = 0
         self.files = 0
+        self.baselined = 0  # findings hidden by --baseline
 
     def sorted(self):
         return sorted(self.findings, key=Finding.sort_key)
@@ -103,16 +139,23 @@ class Engine:
         self.settings = settings
         self.all_rules = rules if rules is not None else load_rules()
         self.by_code = {r.code: r for r in self.all_rules}
-        self.rules_by_type: dict = {}
-        for r in self.all_rules:
-            if r.function == "engine" or not settings.selected(r.code):
-                continue
-            if settings.edition not in r.editions:
-                continue
-            if r.enabled_by == "require-auto-upgrade" and not settings.require_auto_upgrade:
-                continue
-            self.rules_by_type.setdefault(r.type_lower, []).append(r)
+        self._indexes: dict = {}
+        self.rules_by_type = self.rules_for(settings)
         self._linked_cache: dict = {}
+
+    def rules_for(self, settings: Settings) -> dict:
+        """Rules that run under ``settings``, by lower-case resource type."""
+        index = self._indexes.get(settings.key())
+        if index is None:
+            index = {}
+            for r in self.all_rules:
+                if r.function == "engine" or not settings.selected(r.code) or settings.edition not in r.editions:
+                    continue
+                if r.enabled_by == "require-auto-upgrade" and not settings.require_auto_upgrade:
+                    continue
+                index.setdefault(r.type_lower, []).append(r)
+            self._indexes[settings.key()] = index
+        return index
 
     # -- files
     def lint_paths(self, paths: list[str]) -> Report:
@@ -122,6 +165,9 @@ class Engine:
             if lf.error:
                 self._broken(report, lf)
         for path in iter_json_files(paths, report):
+            if self.settings.excluded(path):
+                report.notes.append(f"{path}: excluded by the configuration")
+                continue
             report.files += 1
             before = len(report.findings)
             try:
@@ -129,7 +175,20 @@ class Engine:
             except Exception as exc:  # a bug of ours must not hide the other files' findings
                 del report.findings[before:]
                 self._internal_error(report, path, exc)
+        self._finalize(report)
         return report
+
+    def _finalize(self, report):
+        """Configuration applied to the findings: per-file ignores, severity overrides."""
+        kept = []
+        for f in report.findings:
+            ignored = self.settings.ignored_in(f.src.path) if f.src is not None else set()
+            if any(f.code.startswith(c) for c in ignored):
+                continue
+            if f.code in self.settings.severity and not f.unverifiable:
+                f.severity = self.settings.severity[f.code]
+            kept.append(f)
+        report.findings = kept
 
     def _internal_error(self, report, path, exc):
         from linter.source import SourceFile
@@ -154,6 +213,8 @@ class Engine:
             return
         report.templates += 1
         self._duplicates(report, lf)
+        supp = Suppressions(self, lf)
+        settings = self.settings.for_template(supp.settings)
         params = list(param_files)
         if not params and self.settings.auto_parameters:
             for p in loader.companion_parameter_files(path):
@@ -169,21 +230,26 @@ class Engine:
         for p in params:
             if not p.error:
                 self._duplicates(report, p)
-        options = Options(location=self.settings.location)
+        options = Options(location=settings.location)
         deployment = loader.build(lf, params, options, self._linked_cache)
         before = len(report.findings)
-        self.lint_deployment(deployment, report)
+        self.lint_deployment(deployment, report, settings, supp)
         if len(report.findings) == before:
             report.clean_files.append(lf.src.display)
         return deployment
 
-    def lint_deployment(self, deployment, report):
-        ctx = Context(deployment, self.settings)
+    def lint_deployment(self, deployment, report, settings=None, supp=None):
+        settings = settings or self.settings
+        supp = supp or Suppressions(self, None)
+        supp.collect(deployment)
+        ctx = Context(deployment, settings)
+        index = self.rules_for(settings)
         seen: dict = {}  # one finding per rule and place, also when several sets share a parameter
+        out: list = []
         for res in deployment.resources:
             if res.existing:
                 continue
-            rules = self.rules_by_type.get(res.type_lower)
+            rules = index.get(res.type_lower)
             if not rules:
                 continue
             unknown_conditions: dict = {}
@@ -195,14 +261,17 @@ class Engine:
                     cond, why = state
                     unknown_conditions.setdefault((cond, why), []).append(rule.code)
                     continue
-                self._run_rule(ctx, rule, res, report, seen)
+                self._run_rule(ctx, rule, res, out, seen, supp)
             for (cond, why), codes in unknown_conditions.items():
-                self._engine_finding(report, "VMSS010", (res.raw, None), res,
-                                     f"cannot tell whether {CONDITIONS[cond][1]}: {why}; not checked: "
-                                     f"{', '.join(codes)}")
+                if not supp.suppressed(res.raw, "VMSS010"):
+                    self._engine_finding(out, "VMSS010", (res.raw, None), res,
+                                         f"cannot tell whether {CONDITIONS[cond][1]}: {why}; not checked: "
+                                         f"{', '.join(codes)}")
         for d in deployment.diagnostics:
-            if d.loc is not None:
-                self._engine_finding(report, d.code, d.loc, None, d.message, d.severity)
+            if d.loc is not None and not supp.suppressed(supp.owner(d.loc[0]), d.code):
+                self._engine_finding(out, d.code, d.loc, None, d.message, d.severity)
+        supp.report_problems(out, index, settings)
+        report.findings.extend(out)
 
     def _preconditions(self, ctx, rule, res):
         for cond in rule.when:
@@ -213,7 +282,7 @@ class Engine:
                 return False
         return True
 
-    def _run_rule(self, ctx, rule, res, report, seen):
+    def _run_rule(self, ctx, rule, res, out, seen, supp):
         func = CHECKS[rule.function][0]
         if rule.given:
             targets = [t for path in rule.given for t in resolve(res, path)]
@@ -221,6 +290,8 @@ class Engine:
             targets = [Target(res, res.evaluated(), (res.raw, None), "")]
         for target in targets:
             for result in func(ctx, target, rule.options):
+                if supp.suppressed(res.raw, rule.code):
+                    continue
                 loc = result.loc or (res.raw, None)
                 src, start, end, ptr = key_span(loc) if result.key else span(loc)
                 dedup = (rule.code, id(src), start, result.variant, result.status)
@@ -239,10 +310,10 @@ class Engine:
                     f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
                                 message, res.display_name(), fix=result.fix)
                 seen[dedup] = f
-                report.findings.append(f)
+                out.append(f)
 
     # -- engine findings
-    def _engine_finding(self, report, code, loc, res, message, severity=None, at=None):
+    def _engine_finding(self, out, code, loc, res, message, severity=None, at=None):
         """A finding of an engine rule at ``loc`` (or at a precomputed ``at`` = (src, start, end, pointer))."""
         if not self.settings.selected(code):
             return
@@ -251,7 +322,7 @@ class Engine:
         f = Finding(code, rule.name if rule else code.lower(), severity or (rule.severity if rule else "error"),
                     rule.requirements if rule else [], src, start, end, ptr, message,
                     res.display_name() if res is not None else "")
-        report.findings.append(f)
+        (out.findings if isinstance(out, Report) else out).append(f)
 
     def _broken(self, report, lf):
         if not self.settings.selected("VMSS001"):
@@ -270,6 +341,110 @@ class Engine:
                 report, "VMSS002", None, None,
                 f"duplicate key '{d.key}': {same} is already at line {line}, column {col}; Azure keeps only the "
                 f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)))
+
+
+class Suppressions:
+    """``metadata.vmsslint`` of a template (settings, file-wide ``ignore``) and of its resources.
+
+    ``"metadata": {"vmsslint": {"ignore": {"VMSS200": "why"}}}`` on a resource suppresses that rule
+    there; on the template itself, everywhere in the file.  A reason is required.  A suppression that
+    suppresses nothing is reported (VMSS007), and so is one that cannot work (VMSS008).
+    """
+
+    FILE = "file"
+    TEMPLATE_KEYS = ("docs-edition", "require-auto-upgrade", "ignore")
+
+    def __init__(self, engine, lf):
+        self.engine = engine
+        self.entries: dict = {}  # (scope id, code) -> [loc, used, resource type or None]
+        self.problems: list = []  # (loc, message)
+        self.settings: dict = {}
+        self.raw_ids: dict = {}
+        if lf is not None and isinstance(lf.root, dict):
+            meta = _vmsslint_meta(lf.root)
+            if meta is not None:
+                self._read(meta, self.FILE, None, template=True)
+
+    def _read(self, meta, scope, rtype, template=False):
+        container, obj = meta
+        if not isinstance(obj, dict):
+            self.problems.append(((container, "vmsslint"), "metadata.vmsslint must be an object"))
+            return
+        for key, value in obj.items():
+            if template and key.lower() in ("docs-edition", "require-auto-upgrade"):
+                ok = (str(value) in ("2020", "2026")) if key.lower() == "docs-edition" else isinstance(value, bool)
+                if ok:
+                    self.settings[key.lower()] = value
+                else:
+                    self.problems.append(((obj, key), f"metadata.vmsslint.{key} cannot be {value!r}"))
+                continue
+            if key.lower() != "ignore":
+                allowed = "docs-edition, require-auto-upgrade, ignore" if template else "ignore"
+                self.problems.append(((obj, key), f"metadata.vmsslint has no setting '{key}' (here: {allowed})"))
+                continue
+            if not isinstance(value, dict):
+                self.problems.append(((obj, key), 'metadata.vmsslint.ignore must map rule codes to reasons: '
+                                                  '{"VMSS200": "why"}'))
+                continue
+            for code, reason in value.items():
+                loc = (value, code)
+                if code.upper() not in self.engine.by_code:
+                    from linter.config import suggest_code
+                    near = suggest_code(code, list(self.engine.by_code))
+                    self.problems.append((loc, f"'{code}' is not a rule code" + (f"; did you mean {near}?" if near else "")))
+                elif not isinstance(reason, str) or not reason.strip():
+                    self.problems.append((loc, f"suppression of {code.upper()} has no reason; write why it does not "
+                                               f"apply here, e.g. \"{code.upper()}\": \"image pinned until 2027 rollout\""))
+                else:
+                    self.entries[(scope, code.upper())] = [loc, False, rtype]
+
+    def collect(self, deployment):
+        for res in deployment.resources:
+            self.raw_ids[id(res.raw)] = res.raw
+            meta = _vmsslint_meta(res.raw)
+            if meta is not None and not any(k[0] == id(res.raw) for k in self.entries):
+                self._read(meta, id(res.raw), res.type_lower)
+
+    def owner(self, container):
+        """The resource (raw object) a parsed container belongs to, or None."""
+        node = container
+        while node is not None:
+            if id(node) in self.raw_ids:
+                return node
+            node = getattr(node, "parent", None)
+        return None
+
+    def suppressed(self, raw, code) -> bool:
+        for scope in ((id(raw),) if raw is not None else ()) + (self.FILE,):
+            entry = self.entries.get((scope, code))
+            if entry is not None:
+                entry[1] = True
+                return True
+        return False
+
+    def report_problems(self, out, index, settings):
+        for loc, message in self.problems:
+            self.engine._engine_finding(out, "VMSS008", loc, None, message)
+        for (scope, code), (loc, used, rtype) in self.entries.items():
+            if used:
+                continue
+            rule = self.engine.by_code[code]
+            if not settings.selected(code) or settings.edition not in rule.editions:
+                continue  # the rule did not run: cannot tell whether the suppression is needed
+            if rule.function != "engine" and rtype is not None and rule not in index.get(rtype, []):
+                continue
+            where = "this resource" if scope != self.FILE else "this template"
+            self.engine._engine_finding(out, "VMSS007", loc, None,
+                                        f"{code} reports nothing in {where}; remove the unused suppression")
+
+
+def _vmsslint_meta(obj):
+    from linter.jsonc import ci_get, ci_key
+    meta = ci_get(obj, "metadata")
+    if not isinstance(meta, dict):
+        return None
+    k = ci_key(meta, "vmsslint")
+    return None if k is None else (meta, meta[k])
 
 
 def _add_resource_name(finding, name, limit=5):

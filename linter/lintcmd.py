@@ -28,9 +28,9 @@ def _check_codes(codes, known, option):
         if code == "ALL":
             continue
         if not any(k.startswith(code) for k in known):
-            import difflib
-            near = difflib.get_close_matches(code, known, n=1)
-            hint = f"; did you mean {near[0]}?" if near else "; `vmsslint rules` lists them"
+            from linter.config import suggest_code
+            near = suggest_code(code, known)
+            hint = f"; did you mean {near}?" if near else "; `vmsslint rules` lists them"
             raise CommandError(f"{option}: no rule code starts with '{code}'{hint}")
 
 
@@ -48,7 +48,8 @@ def parse_now(value):
 
 
 def prepare(p: dict):
-    """Load rules and check everything the parser could not: returns (engine, settings) or raises."""
+    """Load rules and configuration, and check everything the parser could not: returns (engine, settings)."""
+    from linter import config
     from linter.engine import Engine, Settings
     from linter.rules import RuleError, load_rules
     try:
@@ -56,22 +57,57 @@ def prepare(p: dict):
     except RuleError as exc:
         raise ConfigError(f"broken rule file: {exc}") from None
     known = sorted(r.code for r in rules)
+    try:
+        cfg = config.Config() if p["isolated"] else config.load(p["config"] or config.find(list(p["paths"])))
+        where = cfg.path or ""
+        for key in ("select", "ignore"):
+            config.check_codes(cfg.get(key, []), known, f"{where}: {key}")
+        for pattern, codes in cfg.get("per-file-ignores", {}).items():
+            config.check_codes(codes, known, f"{where}: per-file-ignores '{pattern}'")
+        for code in cfg.get("severity", {}):
+            if code.upper() not in known:
+                config.check_codes([code], known, f"{where}: severity")
+                raise config.ConfigFileError(f"{where}: severity: '{code}' is a prefix; name one rule code")
+    except config.ConfigFileError as exc:
+        raise ConfigError(str(exc)) from None
     select, ignore = _split_codes(p["select"]), _split_codes(p["ignore"])
     _check_codes(select, known, "--select")
     _check_codes(ignore, known, "--ignore")
+    if not select:
+        select = [c.upper() for c in cfg.get("select", [])]
+    ignore = [c.upper() for c in cfg.get("ignore", [])] + ignore
+    horizon = p["credential_horizon"] if p["credential_horizon"] is not None else cfg.get("credential-horizon-days", 30)
     try:
-        horizon = int(p["credential_horizon"])
+        horizon = int(horizon)
     except (TypeError, ValueError):
-        raise CommandError(f"--credential-horizon: '{p['credential_horizon']}' is not a number of days") from None
-    images = []
+        raise CommandError(f"--credential-horizon: '{horizon}' is not a number of days") from None
+    images = list(cfg.get("extra-images", []))
     for urn in p["extra_image"]:
         if urn.count(":") != 2 or not all(urn.split(":")):
             raise CommandError(f"--extra-image: '{urn}' is not PUBLISHER:OFFER:SKU (the az CLI's URN form without version)")
         images.append(urn)
-    settings = Settings(edition=p["docs_edition"], require_auto_upgrade=p["require_auto_upgrade"],
-                        select=[c for c in select if c != "ALL"], ignore=ignore, parameters=p["parameters"],
-                        location=p["location"], now=parse_now(p["now"]), extra_images=images,
-                        credential_horizon_days=horizon)
+    explicit = set()
+    if p["docs_edition"]:
+        explicit.add("edition")
+    if p["require_auto_upgrade"]:
+        explicit.add("require_auto_upgrade")
+    settings = Settings(
+        edition=p["docs_edition"] or cfg.get("docs-edition", "2026"),
+        require_auto_upgrade=p["require_auto_upgrade"] or cfg.get("require-auto-upgrade", False),
+        select=[c for c in select if c != "ALL"], ignore=ignore, parameters=p["parameters"],
+        location=p["location"] or cfg.get("location"), now=parse_now(p["now"]), extra_images=images,
+        credential_horizon_days=horizon, severity={k.upper(): v for k, v in cfg.get("severity", {}).items()},
+        per_file_ignores=list(cfg.get("per-file-ignores", {}).items()), exclude=cfg.get("exclude", []),
+        root=cfg.root, explicit=explicit)
+    settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
+    settings.baseline = None
+    if p["baseline"]:
+        from linter import baseline
+        try:
+            settings.baseline = baseline.load(p["baseline"])
+        except ValueError as exc:
+            raise ConfigError(f"--baseline {p['baseline']}: {exc}") from None
+    settings.config_path = cfg.path
     return Engine(settings, rules), settings
 
 
@@ -82,6 +118,16 @@ def run(p: dict, prepared) -> int:
     from linter.output import FORMATTERS
     engine, settings = prepared
     report = engine.lint_paths(list(p["paths"]))
+    if p["write_baseline"]:
+        from linter import baseline
+        from linter.fileio import write_atomic
+        write_atomic(p["write_baseline"], baseline.dump(report.findings))
+        report.notes.append(f"baseline of {len(report.findings)} findings written to {p['write_baseline']}")
+    if settings.baseline is not None:
+        from linter import baseline
+        report.findings, report.baselined = baseline.subtract(report.findings, settings.baseline)
+    if settings.config_path:
+        report.notes.insert(0, f"configuration from {settings.config_path}")
     if p["verbose"]:
         for note in report.notes:
             sys.stderr.write(f"note: {note}\n")
@@ -99,4 +145,4 @@ def run(p: dict, prepared) -> int:
         sys.stdout.flush()
     if p["exit_zero"]:
         return 0
-    return 1 if worst(report.findings) >= SEVERITY_RANK[p["fail_level"]] else 0
+    return 1 if worst(report.findings) >= SEVERITY_RANK[settings.fail_level] else 0

@@ -16,12 +16,13 @@ def summary_line(report) -> str:
         counts[f.severity] += 1
     total = len(report.findings)
     where = f"{report.templates} template{'s' if report.templates != 1 else ''}"
+    hidden = f" ({report.baselined} more in the baseline)" if getattr(report, "baselined", 0) else ""
     if not total:
-        return f"No findings in {where}."
+        return f"No findings in {where}{hidden}."
     parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
              f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
              f"{counts['info']} info"]
-    return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}."
+    return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}{hidden}."
 
 
 def format_text(report, options) -> str:
@@ -67,7 +68,8 @@ def format_json(report, options) -> str:
         "tool": {"name": "vmsslint", "version": __version__},
         "settings": {"docsEdition": options.get("edition"), "requireAutoUpgrade": options.get("require_auto_upgrade")},
         "findings": [f.to_json() for f in report.sorted()],
-        "summary": {"templates": report.templates, "files": report.files, **counts},
+        "summary": {"templates": report.templates, "files": report.files, **counts,
+                    **({"baselined": report.baselined} if report.baselined else {})},
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 import json
 import os
 import string
-import zlib
-
-from linter import __version__
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
@@ -90,16 +87,6 @@ class _Formatter(string.Formatter):
         return display(value, 160) if not isinstance(value, (int, float)) or isinstance(value, bool) else format(value, format_spec)
 
 
-def _cache_dir() -> str | None:
-    if os.environ.get("VMSSLINT_NO_CACHE"):
-        return None
-    base = os.environ.get("VMSSLINT_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(xdg, "vmsslint")
-    return base
-
-
 def rule_files(rules_dir: str) -> list[str]:
     try:
         names = sorted(n for n in os.listdir(rules_dir) if n.endswith((".yaml", ".yml")))
@@ -109,42 +96,12 @@ def rule_files(rules_dir: str) -> list[str]:
 
 
 def load_rules(rules_dir: str | None = None) -> list[Rule]:
+    from linter.cache import cached
     rules_dir = rules_dir or data_dir("rules")
     files = rule_files(rules_dir)
-    stamp = [__version__]
-    for f in files + [os.path.join(data_dir("schemas"), "rule.schema.json")]:
-        try:
-            st = os.stat(f)
-        except OSError:
-            continue
-        stamp.append(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}")
-    key = "\n".join(stamp)
-    cdir = _cache_dir()
-    cache_file = os.path.join(cdir, f"rules-{zlib.crc32(key.encode()):08x}.json") if cdir else None
-    if cache_file:
-        try:
-            with open(cache_file, encoding="utf-8") as fh:
-                data = json.load(fh)
-            if data.get("key") == key:
-                return [Rule(d, p) for p, d in data["rules"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
-    compiled = compile_rules(files)
-    if cache_file:
-        _write_cache(cache_file, {"key": key, "rules": [[r.path, r.to_dict()] for r in compiled]})
-    return compiled
-
-
-def _write_cache(path: str, data) -> None:
-    import tempfile
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rules-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only makes start-up slower
+    data = cached("rules", files + [os.path.join(data_dir("schemas"), "rule.schema.json")],
+                  lambda: [[r.path, r.to_dict()] for r in compile_rules(files)])
+    return [Rule(d, p) for p, d in data]
 
 
 def compile_rules(files: list[str]) -> list[Rule]:

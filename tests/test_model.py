@@ -248,10 +248,10 @@ def test_internal_errors_do_not_stop_the_run(tmp_path, monkeypatch):
 
     real = engine.Engine.lint_deployment
 
-    def boom(self, deployment, report):
+    def boom(self, deployment, report, *args):
         if deployment.src.path.endswith("a.json"):
             raise RuntimeError("bug")
-        return real(self, deployment, report)
+        return real(self, deployment, report, *args)
 
     monkeypatch.setattr(engine.Engine, "lint_deployment", boom)
     report = lint(tmp_path)

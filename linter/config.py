@@ -1,0 +1,147 @@
+"""Configuration: ``[tool.vmsslint]`` in pyproject.toml or ``.vmsslint.yaml``, found by walking up.
+
+Precedence: defaults < configuration file < template metadata (``metadata.vmsslint`` of a
+template) < command line.  The file is validated against ``schemas/config.schema.json``; the
+validated result is cached (see :mod:`linter.cache`) so that a project with a configuration file
+still lints without importing jsonschema or ruamel.yaml.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+
+CONFIG_NAMES = (".vmsslint.yaml", ".vmsslint.yml", "pyproject.toml")
+
+
+class ConfigFileError(Exception):
+    """A configuration that cannot be used; the message names the file, and the key when it can."""
+
+
+class Config:
+    def __init__(self, data: dict | None = None, path: str | None = None):
+        self.data = data or {}
+        self.path = path
+        self.root = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+
+    def get(self, key, default=None):
+        return self.data.get(key, default)
+
+
+def find(start_paths) -> str | None:
+    """The nearest configuration file above the first path (or the working directory)."""
+    start = os.path.abspath(start_paths[0] if start_paths else ".")
+    directory = start if os.path.isdir(start) else os.path.dirname(start)
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                if name != "pyproject.toml" or _has_tool_section(candidate):
+                    return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _has_tool_section(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return "[tool.vmsslint" in fh.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def load(path: str | None) -> Config:
+    if path is None:
+        return Config()
+    from linter.cache import cached
+    from linter.rules import data_dir
+    schema = os.path.join(data_dir("schemas"), "config.schema.json")
+    try:
+        data = cached("config", [path, schema], lambda: _read_and_validate(path, schema))
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read: {exc.strerror}") from None
+    return Config(data, path)
+
+
+def _read_and_validate(path: str, schema_path: str) -> dict:
+    name = os.path.basename(path)
+    if name == "pyproject.toml":
+        try:
+            import tomllib
+        except ImportError:  # Python < 3.11
+            import tomli as tomllib
+        try:
+            with open(path, "rb") as fh:
+                doc = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
+        data = doc.get("tool", {}).get("vmsslint", {})
+        where = "[tool.vmsslint]"
+    else:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = YAML(typ="safe").load(fh)
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise ConfigFileError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        data = data if data is not None else {}
+        where = ""
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path}: {where or 'the file'} must be a mapping of settings")
+    from jsonschema import Draft202012Validator
+    with open(schema_path, encoding="utf-8") as fh:
+        schema = json.load(fh)
+    for e in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        raise ConfigFileError(f"{path}: {where + ': ' if where else ''}{_explain(e, schema)}")
+    if "docs-edition" in data:
+        data["docs-edition"] = str(data["docs-edition"])
+    return data
+
+
+def _explain(e, schema) -> str:
+    key = ".".join(str(p) for p in e.absolute_path)
+    if e.validator == "additionalProperties" and not e.absolute_path:
+        known = list(schema["properties"])
+        unknown = [k for k in e.instance if k not in known]
+        k = unknown[0] if unknown else "?"
+        near = difflib.get_close_matches(k, known, n=1)
+        return f"unknown setting '{k}'" + (f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(known)})")
+    if e.validator == "enum":
+        return f"'{key}' is {e.instance!r}; it must be one of {', '.join(map(str, dict.fromkeys(map(str, e.validator_value))))}"
+    if e.validator == "type":
+        return f"'{key}' must be a {e.validator_value}, not {type(e.instance).__name__}"
+    if e.validator == "pattern":
+        return f"'{key}' is {e.instance!r}, which is not of the form {e.validator_value}"
+    if e.validator in ("minimum", "maximum"):
+        return f"'{key}' is {e.instance}; {e.validator} is {e.validator_value}"
+    return f"'{key}': {e.message}"
+
+
+def suggest_code(code: str, known) -> str | None:
+    """The rule code someone probably meant: O/0 and I/l/1 mix-ups first, then the closest spelling."""
+    c = code.upper()
+    fixed = c[:4] + c[4:].replace("O", "0").replace("I", "1").replace("L", "1") if c.startswith("VMSS") else c
+    if not fixed.startswith("VMSS") and fixed.isdigit():
+        fixed = "VMSS" + fixed
+    exact = [k for k in known if k.startswith(fixed)]
+    if exact and fixed != c:
+        return exact[0] if len(fixed) >= 7 else fixed
+    near = difflib.get_close_matches(c, list(known), n=1)
+    return near[0] if near else None
+
+
+def check_codes(codes, known, where):
+    """Every code or prefix must start at least one rule code; a hint when it is close to one."""
+    for code in codes:
+        c = code.upper()
+        if c == "ALL" or any(k.startswith(c) for k in known):
+            continue
+        near = suggest_code(code, known)
+        raise ConfigFileError(f"{where}: no rule code starts with '{code}'"
+                              + (f"; did you mean {near}?" if near else "; `vmsslint rules` lists them"))
