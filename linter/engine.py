@@ -94,6 +94,7 @@ class Report:
         self.templates = 0
         self.files = 0
         self.baselined = 0  # findings hidden by --baseline
+        self.fixed = 0  # findings fixed by --fix
 
     def sorted(self):
         return sorted(self.findings, key=Finding.sort_key)
@@ -307,8 +308,12 @@ class Engine:
                     params = dict(result.params)
                     params.setdefault("resource", res.display_name())
                     message = rule.format(result.variant, params)
+                    fix = result.fix
+                    if fix is None and rule.fix.get("kind", "none") != "none":
+                        from linter import fixes
+                        fix = fixes.for_result(rule, result, loc, target.path)
                     f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
-                                message, res.display_name(), fix=result.fix)
+                                message, res.display_name(), fix=fix)
                 seen[dedup] = f
                 out.append(f)
 

@@ -56,6 +56,10 @@ class Finding:
         }
         if self.unverifiable:
             out["unverifiable"] = True
+        if self.fix is not None:
+            from linter.fixes import Fix
+            out["fix"] = ({"applicability": self.fix.applicability, "description": self.fix.description}
+                          if isinstance(self.fix, Fix) else {"applicability": "none", "reason": self.fix.reason})
         return out
 
 

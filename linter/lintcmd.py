@@ -118,6 +118,24 @@ def run(p: dict, prepared) -> int:
     from linter.output import FORMATTERS
     engine, settings = prepared
     report = engine.lint_paths(list(p["paths"]))
+    if p["fix"] or p["diff"]:
+        from linter import fixes
+        edited, fixed = fixes.apply(report.findings, unsafe=p["unsafe_fixes"])
+        if p["diff"]:
+            text = "".join(fixes.diff(src, new) for src, new in edited.items() if new != src.text)
+            sys.stdout.write(text)
+            sys.stderr.write(f"{len(fixed)} fix{'es' if len(fixed) != 1 else ''} available"
+                             f"{'' if p['unsafe_fixes'] else ' (more may be with --unsafe-fixes)'}; no file changed\n")
+            return 1 if text else 0
+        changed = [src for src, new in edited.items() if new != src.text]
+        for src in changed:
+            fixes.write(src, edited[src])
+        if changed:
+            from linter.engine import Engine
+            engine = Engine(settings, engine.all_rules)
+            report = engine.lint_paths(list(p["paths"]))
+        report.fixed = len(fixed)
+        report.notes.append(f"fixed {len(fixed)} finding(s) in {len(changed)} file(s)")
     if p["write_baseline"]:
         from linter import baseline
         from linter.fileio import write_atomic

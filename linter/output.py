@@ -17,12 +17,20 @@ def summary_line(report) -> str:
     total = len(report.findings)
     where = f"{report.templates} template{'s' if report.templates != 1 else ''}"
     hidden = f" ({report.baselined} more in the baseline)" if getattr(report, "baselined", 0) else ""
+    fixed = f"Fixed {report.fixed} finding{'s' if report.fixed != 1 else ''}. " if getattr(report, "fixed", 0) else ""
     if not total:
-        return f"No findings in {where}{hidden}."
+        return f"{fixed}No findings in {where}{hidden}."
     parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
              f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
              f"{counts['info']} info"]
-    return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}{hidden}."
+    from linter.fixes import Fix
+    safe = sum(1 for f in report.findings if isinstance(f.fix, Fix) and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in report.findings if isinstance(f.fix, Fix) and f.fix.applicability == "unsafe")
+    hint = ""
+    if safe or unsafe:
+        hint = f" {safe} fixable with --fix" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "") + "."
+    return (f"{fixed}Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}{hidden}."
+            + hint)
 
 
 def format_text(report, options) -> str:
