@@ -1,0 +1,85 @@
+"""vmsslint where it runs: the real pre-commit hook, and the CI steps the README shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import REPO, assert_valid_sarif, template, vmss, write
+
+PINNED = {"properties.virtualMachineProfile.storageProfile.imageReference.version": "1.0"}
+
+
+def readme_commands(heading):
+    """The `vmsslint ...` commands of the README's YAML snippets under ``heading``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"(?:- run:|- script:) (vmsslint [^\n]+)", section)
+
+
+def run_shell(cmd, cwd):
+    exe = shutil.which("vmsslint")
+    argv = cmd.split()
+    argv = ([exe] if exe else [sys.executable, "-m", "linter"]) + argv[1:]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_readme_ci_steps_run_as_shown(tmp_path):
+    shutil.copytree(REPO / "examples", tmp_path / "infra")
+    commands = readme_commands("In CI")
+    assert len(commands) == 4
+    outputs = {}
+    for cmd in commands:
+        r = run_shell(cmd, tmp_path)
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, (cmd, r.stderr)
+        outputs[cmd] = r
+    sarif = assert_valid_sarif((tmp_path / "vmsslint.sarif").read_text())
+    assert {res["ruleId"] for res in sarif["runs"][0]["results"]} >= {"VMSS200", "VMSS201", "VMSS300"}
+    junit = ET.parse(tmp_path / "vmsslint-junit.xml").getroot()
+    assert int(junit.get("failures")) == len(sarif["runs"][0]["results"])
+    gh = next(r for c, r in outputs.items() if "--format github" in c)
+    assert gh.returncode == 1 and gh.stdout.startswith("::error file=infra/")
+    az = next(r for c, r in outputs.items() if "--format azure" in c)
+    assert az.returncode == 1 and "##vso[task.logissue type=error;sourcepath=infra/" in az.stdout
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"})
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_hook_with_the_real_pre_commit(tmp_path):
+    pre_commit = shutil.which("pre-commit") or os.path.join(os.path.dirname(sys.executable), "pre-commit")
+    if not os.path.exists(pre_commit):
+        pytest.skip("pre-commit is not installed (pip install '.[test]' installs it)")
+    if not (REPO / ".git").exists():
+        pytest.skip("the checkout is not a git repository; pre-commit try-repo needs one")
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    write(repo / "good.json", template(vmss()))
+    write(repo / "bad.json", template(vmss(**PINNED)))
+    write(repo / "package.json", {"name": "not-a-template"})
+    _git(repo, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1",
+           "VMSSLINT_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [pre_commit, "try-repo", str(REPO), "vmsslint", "--all-files"]
+    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "bad.json:" in out and "VMSS200 error" in out
+    assert "good.json:" not in out and "package.json" not in out
+    write(repo / "bad.json", template(vmss()))
+    _git(repo, "add", "-A")
+    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Passed" in r.stdout
