@@ -157,24 +157,8 @@ def write(src, text: str) -> None:
         parse(SourceFile(src.path, text))
     except JSONSyntaxError as exc:  # pragma: no cover - an edit bug; never write a broken file
         raise RuntimeError(f"{src.path}: the fixed text does not parse ({exc.message}); nothing written") from None
-    import os
-    import tempfile
-    data = text.encode("utf-16" if src.encoding == "utf-16" else src.encoding)
-    directory = os.path.dirname(os.path.abspath(src.path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(src.path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, os.stat(src.path).st_mode & 0o7777)
-        os.replace(tmp, src.path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from linter.fileio import write_atomic
+    write_atomic(src.path, text.encode("utf-16" if src.encoding == "utf-16" else src.encoding))
 
 
 def diff(src, text: str) -> str:

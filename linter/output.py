@@ -181,7 +181,7 @@ def format_junit(report, options) -> str:
             case = ET.SubElement(suite, "testcase", name=f"{f.code} {f.name} at {f.line}:{f.column}", classname=name)
             failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
             failure.text = (f"{f.file}:{f.line}:{f.column}: {f.code} {f.severity} {f.message}"
-                            + (f" [{f.resource}]" if f.resource else "") + f"\nrequirements: "
+                            + (f" [{f.resource}]" if f.resource else "") + "\nrequirements: "
                             + (", ".join(f.requirements) or "-") + (f"\npath: {f.path}" if f.path else ""))
             total += 1
             failures += 1

@@ -10,7 +10,6 @@ the .expected files, and ``git diff`` shows what changed.
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 

@@ -526,12 +526,12 @@ def load_deployment(root: JObject, src, param_values: dict, options: Options, lo
 def _collect(dep, body, scope, parent_resource, load_linked, base_dir):
     resources = ci_get(body, "resources")
     if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
-        items = [(name, r, (resources, name)) for name, r in resources.items()]
+        items = list(resources.items())
     elif isinstance(resources, list):
-        items = [(None, r, (resources, i)) for i, r in enumerate(resources)]
+        items = [(None, r) for r in resources]
     else:
         return
-    for symbolic, raw, loc in items:
+    for symbolic, raw in items:
         if not isinstance(raw, dict):
             continue
         _add_resource(dep, raw, scope, parent_resource, symbolic, load_linked, base_dir)

@@ -72,6 +72,21 @@ def unverifiable(loc, why, **params):
     return Result("unverifiable", loc, params=params, why=why)
 
 
+def settle(target, missing_fails=False):
+    """The known value of a target, or None with the results to report instead.
+
+    Absent: nothing (or a ``missing`` failure when ``missing_fails``); unknown: unverifiable.
+    Use as ``value, early = settle(target); if early is not None: yield from early; return``.
+    """
+    from linter.arm.template import MISSING
+    v = target.value
+    if v is MISSING:
+        return None, ([fail(target.loc, "missing", key=True)] if missing_fails else [])
+    if isinstance(v, (Unknown, Partial)):
+        return None, [unverifiable(target.loc, why_unknown(v))]
+    return v, None
+
+
 def why_unknown(value) -> str:
     if isinstance(value, Unknown):
         return value.why

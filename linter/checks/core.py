@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.arm.template import MISSING
-from linter.arm.values import Partial, Unknown
-from linter.checks import check, fail, unverifiable, why_unknown
+from linter.checks import check, fail, settle
 
 _MISSING_OPT = {"enum": ["fail", "pass"], "description": "what an absent property means (default: pass)"}
 
@@ -22,25 +21,13 @@ def _same(a, b, ci, boolean=False):
     return a == b
 
 
-def _missing(target, options):
-    """The Result for an absent property, or None when absence passes."""
-    if options.get("missing", "pass") == "fail":
-        return fail(target.loc, "missing", key=True)
-    return None
-
-
 @check("equals", {"properties": {"value": {}, "case-insensitive": {"type": "boolean"}, "missing": _MISSING_OPT},
                   "required": ["value"]}, variants=("default", "missing"))
 def equals(ctx, target, options):
     """The value must equal ``value``."""
-    v = target.value
-    if v is MISSING:
-        r = _missing(target, options)
-        if r:
-            yield r
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target, options.get("missing") == "fail")
+    if early is not None:
+        yield from early
         return
     if not _same(v, options["value"], options.get("case-insensitive", False)):
         yield fail(target.loc, value=v, expected=options["value"])
@@ -51,11 +38,9 @@ def equals(ctx, target, options):
                      "required": ["value"]})
 def not_equals(ctx, target, options):
     """The value must not equal ``value`` (absence passes)."""
-    v = target.value
-    if v is MISSING:
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target)
+    if early is not None:
+        yield from early
         return
     if _same(v, options["value"], options.get("case-insensitive", False), options.get("as-boolean", False)):
         yield fail(target.loc, value=v)
@@ -65,14 +50,9 @@ def not_equals(ctx, target, options):
                                  "missing": _MISSING_OPT}, "required": ["values"]}, variants=("default", "missing"))
 def one_of(ctx, target, options):
     """The value must be one of ``values``."""
-    v = target.value
-    if v is MISSING:
-        r = _missing(target, options)
-        if r:
-            yield r
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target, options.get("missing") == "fail")
+    if early is not None:
+        yield from early
         return
     ci = options.get("case-insensitive", False)
     if not any(_same(v, x, ci) for x in options["values"]):
@@ -83,14 +63,9 @@ def one_of(ctx, target, options):
        variants=("default", "missing", "type"))
 def in_range(ctx, target, options):
     """The value must be an integer between ``minimum`` and ``maximum`` (inclusive)."""
-    v = target.value
-    if v is MISSING:
-        r = _missing(target, options)
-        if r:
-            yield r
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target, options.get("missing") == "fail")
+    if early is not None:
+        yield from early
         return
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         yield fail(target.loc, "type", value=v)
@@ -118,11 +93,9 @@ def present(ctx, target, options):
                                   "not-match": {"type": "string", "format": "regex"}}})
 def pattern(ctx, target, options):
     """A string value must match ``match`` and must not match ``not-match``."""
-    v = target.value
-    if v is MISSING:
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target)
+    if early is not None:
+        yield from early
         return
     if not isinstance(v, str):
         return

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 from linter.arm.expr import is_expression
-from linter.arm.template import MISSING, loc_of, own_loc
+from linter.arm.template import loc_of, own_loc
 from linter.arm.values import Partial, Unknown
-from linter.checks import check, fail, unverifiable, why_unknown
-from linter.checks.vmss import facts, get
+from linter.checks import check, fail
+from linter.checks.vmss import facts
 from linter.jsonc import ci_get, ci_key
 
 _URL = re.compile(r"https?://[^\s\"'<>`]+", re.I)

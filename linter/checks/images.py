@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linter.arm import resourceid
 from linter.arm.template import MISSING, loc_of
-from linter.arm.values import Partial, Unknown, canon
+from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, unverifiable, why_unknown
 from linter.checks.vmss import as_bool, facts, get
 from linter.jsonc import ci_get, ci_key
@@ -141,7 +141,7 @@ def gallery_not_excluded(ctx, target, options):
             continue
         regions, _ = _region_entries(v)
         want = resourceid.normal_region(region)
-        for i, entry in enumerate(regions if isinstance(regions, list) else []):
+        for entry in regions if isinstance(regions, list) else []:
             if not isinstance(entry, dict):
                 continue
             rex = ci_get(entry, "excludeFromLatest")

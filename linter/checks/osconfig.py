@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from linter.arm.template import MISSING
-from linter.arm.values import Partial, Unknown
-from linter.checks import check, fail, unverifiable, why_unknown
+from linter.checks import check, fail, settle
 from linter.checks.vmss import as_bool, get
 
 
@@ -12,11 +10,9 @@ from linter.checks.vmss import as_bool, get
        variants=("default", "old-api"))
 def windows_automatic_updates_off(ctx, target, options):
     """windowsConfiguration.enableAutomaticUpdates must not be true next to automatic OS image upgrade."""
-    v = target.value
-    if v is MISSING:
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target)
+    if early is not None:
+        yield from early
         return
     if as_bool(v) is not True:
         return

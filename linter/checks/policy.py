@@ -8,7 +8,7 @@ import difflib
 from linter.arm.functions import parse_duration
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
-from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
 from linter.checks.vmss import as_bool, as_number, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
@@ -114,11 +114,9 @@ def _json(value):
 @check("rollback-enabled", {"properties": {}})
 def rollback_enabled(ctx, target, options):
     """disableAutomaticRollback: true gives up restoring sick instances' previous OS disk."""
-    v = target.value
-    if v is MISSING:
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target)
+    if early is not None:
+        yield from early
     elif as_bool(v) is True:
         yield fail(target.loc, value=v)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from linter.arm.template import MISSING, loc_of, own_loc
 from linter.arm.values import Partial, Unknown, canon
-from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
 from linter.jsonc import ci_get, ci_key
 
 VMSS = "microsoft.compute/virtualmachinescalesets"
@@ -258,11 +258,9 @@ def _api_date(v: str):
        variants=("default", "unknown-version"))
 def api_version_at_least(ctx, target, options):
     """The apiVersion must be ``minimum`` or later; a version not in ``known`` is reported as unknown."""
-    v = target.value
-    if v is MISSING:
-        return
-    if isinstance(v, (Unknown, Partial)):
-        yield unverifiable(target.loc, why_unknown(v))
+    v, early = settle(target)
+    if early is not None:
+        yield from early
         return
     if not isinstance(v, str):
         yield fail(target.loc, "unknown-version", value=v)
@@ -343,8 +341,8 @@ def health_extension_settings(ctx, target, options):
     """Application Health extension settings as its own settings schema defines them."""
     import difflib
     for ext in facts(ctx, target.resource).health_extensions:
-        def problem(loc, text, key=False):
-            return fail(loc, key=key, extension=ext.name, problem=text)
+        def problem(loc, text, key=False, name=ext.name):
+            return fail(loc, key=key, extension=name, problem=text)
 
         version = ext.version
         vloc = loc_of(ext.props, ci_key(ext.props, "typeHandlerVersion")) or ext.loc
