@@ -67,6 +67,82 @@ for _opt in reversed(LINT_OPTIONS):
 lint = cli.command("lint")(click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))(_lint))
 
 
+@cli.command("generate")
+@click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="Choices from a YAML or JSON file.")
+@click.option("--image", metavar="PUBLISHER:OFFER:SKU", help="A supported platform image (the az CLI's URN form).")
+@click.option("--gallery-image", metavar="ID", help="A gallery image definition id (Azure Compute Gallery).")
+@click.option("--new-gallery", metavar="GALLERY/IMAGE", help="Create a gallery and image definition in the template.")
+@click.option("--gallery-image-version", metavar="X.Y.Z", help="First version of the new gallery image (1.0.0).")
+@click.option("--os", "os_family", type=click.Choice(["linux", "windows"]), help="OS family of a gallery image.")
+@click.option("--health", type=click.Choice(["probe", "extension"]), help="The application health signal.")
+@click.option("--health-mode", type=click.Choice(["binary", "rich"]), help="Health extension states (rich: 2.0).")
+@click.option("--health-protocol", type=click.Choice(["tcp", "http", "https"]))
+@click.option("--health-port", type=click.IntRange(1, 65535))
+@click.option("--health-path", metavar="PATH", help="Request path of an http(s) health check (/health).")
+@click.option("--service-fabric", is_flag=True, default=None, help="A Service Fabric node type with its cluster.")
+@click.option("--durability", type=click.Choice(["Silver", "Gold"]), help="Service Fabric durability (Silver).")
+@click.option("--name", help="Name of the scale set (vmss).")
+@click.option("--instances", type=click.IntRange(1, 1000), help="Instance count (5).")
+@click.option("--vm-size", metavar="SIZE", help="VM size (Standard_D2s_v5).")
+@click.option("--zones", metavar="1,2,3", help="Availability zones, comma-separated.")
+@click.option("--upgrade-mode", type=click.Choice(["Rolling", "Automatic", "Manual"]))
+@click.option("--max-batch-instance-percent", type=click.IntRange(5, 100))
+@click.option("--max-unhealthy-instance-percent", type=click.IntRange(5, 100))
+@click.option("--max-unhealthy-upgraded-instance-percent", type=click.IntRange(0, 100))
+@click.option("--pause-time-between-batches", metavar="ISO8601", help="e.g. PT0S, PT5M.")
+@click.option("--api-version", metavar="YYYY-MM-DD", help="Compute API version (the newest by default).")
+@click.option("--admin-username", metavar="NAME")
+@click.option("--docs-edition", type=click.Choice(["2020", "2026"]), help="Documentation edition (2026).")
+@click.option("-o", "--output-dir", default=".", show_default=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--no-input", is_flag=True, help="Never prompt; fail when a choice is missing.")
+@click.option("--list-images", is_flag=True, help="List the supported images of the edition and exit.")
+def generate_cmd(spec, output_dir, force, no_input, list_images, **options):
+    """Write a compliant azuredeploy.json and azuredeploy.parameters.json."""
+    from linter import generate
+    edition = options.get("docs_edition") or "2026"
+    try:
+        if list_images:
+            for urn in generate.support_matrix(edition)[0]:
+                click.echo(urn)
+            return
+        choices = generate.load_spec(spec) if spec else {}
+        for key, value in options.items():
+            if value is not None:
+                choices["os" if key == "os_family" else key.replace("_", "-")] = value
+        if isinstance(choices.get("zones"), str):
+            choices["zones"] = [z.strip() for z in choices["zones"].split(",") if z.strip()]
+        _prompt_missing(choices, no_input, edition)
+        context = generate.resolve(choices)
+        files = generate.render(context)
+        written = generate.write(files, output_dir, force)
+    except generate.GenerateError as exc:
+        raise ConfigError(str(exc)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: vmsslint lint {output_dir}")
+
+
+def _prompt_missing(choices, no_input, edition):
+    """On a terminal, ask for what is missing; otherwise say what to pass."""
+    from linter import generate
+    interactive = not no_input and sys.stdin.isatty()
+    if not any(choices.get(k) for k in ("image", "gallery-image", "new-gallery")):
+        if not interactive:
+            raise generate.GenerateError("missing --image PUBLISHER:OFFER:SKU (or --gallery-image / --new-gallery); "
+                                         "`vmsslint generate --list-images` lists the supported images")
+        images = generate.support_matrix(edition)[0]
+        for i, urn in enumerate(images, 1):
+            click.echo(f"{i:3d}  {urn}", err=True)
+        n = click.prompt("Image (number)", type=click.IntRange(1, len(images)), err=True)
+        choices["image"] = images[n - 1]
+    if not choices.get("service-fabric") and not choices.get("health"):
+        if not interactive:
+            raise generate.GenerateError("missing --health probe|extension (the application health signal)")
+        choices["health"] = click.prompt("Health signal", type=click.Choice(["probe", "extension"]),
+                                         default="probe", err=True)
+
+
 @cli.command("rules")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def rules_cmd(fmt):

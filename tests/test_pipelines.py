@@ -82,3 +82,13 @@ def test_pre_commit_hook_with_the_real_pre_commit(tmp_path):
     r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Passed" in r.stdout
+
+
+def test_readme_quick_start_runs_as_shown(tmp_path):
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    line = re.search(r"^(vmsslint generate .+)$", section, re.M).group(1)
+    for cmd in line.split(" && "):
+        r = run_shell(cmd, tmp_path)
+        assert r.returncode == 0, (cmd, r.stdout, r.stderr)
+    assert "No findings in 1 template." in r.stdout

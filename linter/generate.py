@@ -1,0 +1,322 @@
+"""``vmsslint generate``: compliant templates for the whole support matrix, from Jinja2 templates.
+
+The choices (command-line options, a spec file, or prompts on a terminal) are checked here, turned
+into a rendering context, and rendered by a sandboxed Jinja2 environment with undefined variables
+as errors.  Every value that reaches the output must pass through a filter that JSON-encodes it —
+``arm`` for a user's value (a value ARM would read as an expression, ``[...]``, is escaped as
+``[[...]``), ``json`` for vmsslint's own constants; printing anything else fails the rendering.
+The result is parsed with strict ``json.loads`` and written with a stable layout, so the same
+choices always give byte-identical files.
+
+The support matrix is not repeated here: supported images come from the rule that enforces them
+(VMSS201), API versions from VMSS110.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from linter import __version__
+
+NETWORK_API = "2025-07-01"
+GALLERY_API = "2025-03-03"
+SF_API = "2021-06-01"
+WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftsqlserver")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+DEFAULTS = {
+    "name": "vmss",
+    "docs-edition": "2026",
+    "instances": None,  # 5 (the minimum for Silver durability and for sets of one per batch)
+    "vm-size": "Standard_D2s_v5",
+    "admin-username": "azureuser",
+    "zones": [],
+    "upgrade-mode": None,
+    "max-batch-instance-percent": 20,
+    "max-unhealthy-instance-percent": 20,
+    "max-unhealthy-upgraded-instance-percent": 20,
+    "pause-time-between-batches": "PT0S",
+    "health": None,
+    "health-mode": "rich",
+    "health-protocol": "http",
+    "health-port": 80,
+    "health-path": "/health",
+    "traffic-port": 80,
+    "service-fabric": False,
+    "durability": "Silver",
+    "cluster-name": None,
+    "gallery-image-version": "1.0.0",
+}
+
+
+class GenerateError(Exception):
+    """A choice that cannot produce a compliant template; the message says which and why."""
+
+
+def support_matrix(edition: str):
+    """(supported image URNs of ``edition``, known Compute api-versions) as the rules define them."""
+    from linter.rules import load_rules
+    images, apis = [], []
+    for r in load_rules():
+        if r.function == "supported-platform-image":
+            images = list(r.options["editions"].get(edition, []))
+        if r.function == "api-version-at-least":
+            apis = list(r.options["known"])
+            minimum = r.options["minimum"]
+    return images, [a for a in apis if a >= minimum]
+
+
+def load_spec(path: str) -> dict:
+    """A spec file (YAML or JSON), validated against schemas/generate.schema.json."""
+    from linter.rules import data_dir
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise GenerateError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.lower().endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GenerateError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    else:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+        try:
+            data = YAML(typ="safe").load(text)
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise GenerateError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise GenerateError(f"{path}: a spec is a mapping of choices (image, health, ...)")
+    from jsonschema import Draft202012Validator
+    with open(os.path.join(data_dir("schemas"), "generate.schema.json"), encoding="utf-8") as fh:
+        schema = json.load(fh)
+    for e in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        from linter.config import _explain
+        raise GenerateError(f"{path}: {_explain(e, schema)}")
+    return data
+
+
+def resolve(choices: dict) -> dict:
+    """Check the choices against the support matrix; returns the rendering context."""
+    c = dict(DEFAULTS)
+    c.update({k: v for k, v in choices.items() if v is not None})
+    edition = str(c["docs-edition"])
+    if edition not in ("2020", "2026"):
+        raise GenerateError(f"docs-edition must be 2020 or 2026, not {edition!r}")
+    images, apis = support_matrix(edition)
+    sources = [k for k in ("image", "gallery-image", "new-gallery") if c.get(k)]
+    if len(sources) != 1:
+        raise GenerateError("choose one image: --image PUBLISHER:OFFER:SKU, --gallery-image ID, or --new-gallery "
+                            "GALLERY/IMAGE" + (f" (got {', '.join(sources)})" if sources else ""))
+    os_family = c.get("os")
+    if c.get("image"):
+        urn = c["image"]
+        by_lower = {u.lower(): u for u in images}
+        if urn.count(":") == 3:
+            raise GenerateError(f"--image {urn}: write PUBLISHER:OFFER:SKU without a version; the template "
+                                f"always uses version 'latest'")
+        if urn.lower() not in by_lower:
+            import difflib
+            near = difflib.get_close_matches(urn, images, n=3, cutoff=0.5)
+            raise GenerateError(f"--image {urn} is not a supported image in the {edition} documentation"
+                                + (f"; did you mean {', '.join(near)}?" if near else
+                                   "; `vmsslint generate --list-images` lists them"))
+        publisher, offer, sku = by_lower[urn.lower()].split(":")
+        image = {"kind": "platform", "publisher": publisher, "offer": offer, "sku": sku}
+        windows = publisher.lower() in WINDOWS_PUBLISHERS
+        if os_family and (os_family == "windows") != windows:
+            raise GenerateError(f"--os {os_family} does not match image {urn}")
+        os_family = "windows" if windows else "linux"
+    elif c.get("gallery-image"):
+        gid = c["gallery-image"]
+        m = re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/"
+                         r"[^/]+/images/[^/]+", gid, re.I)
+        if not m:
+            raise GenerateError("--gallery-image must be a gallery image definition id, "
+                                "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/"
+                                "images/{image}, without /versions/ (a pinned version never moves)")
+        image = {"kind": "gallery", "id": gid}
+        if os_family not in ("linux", "windows"):
+            raise GenerateError("a gallery image needs --os linux or --os windows")
+    else:
+        gallery, _, name = c["new-gallery"].partition("/")
+        for part, what in ((gallery, "gallery"), (name, "image")):
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._]{0,79}", part or ""):
+                raise GenerateError(f"--new-gallery GALLERY/IMAGE: the {what} name {part!r} may hold letters, "
+                                    f"digits, '.' and '_' (gallery names cannot contain '-')")
+        version = str(c["gallery-image-version"])
+        if not _VERSION.match(version):
+            raise GenerateError(f"--gallery-image-version {version!r} must be MAJOR.MINOR.PATCH, e.g. 1.0.0")
+        if os_family not in ("linux", "windows"):
+            raise GenerateError("a new gallery image needs --os linux or --os windows")
+        image = {"kind": "gallery-new", "gallery": gallery, "image": name, "version": version,
+                 "publisher": c.get("gallery-publisher") or "contoso", "offer": name, "sku": "default"}
+
+    sf = bool(c["service-fabric"])
+    health = c["health"]
+    if sf and edition == "2020" and health:
+        raise GenerateError("the 2020 documentation does not support health probes on Service Fabric node types "
+                            "(REQ-SF-NOPROBE); leave --health out, or use --docs-edition 2026")
+    if not sf and not health:
+        raise GenerateError("choose a health signal: --health probe (a dedicated load balancer probe) or "
+                            "--health extension (the Application Health extension)")
+    if health not in (None, "probe", "extension"):
+        raise GenerateError(f"--health must be probe or extension, not {health!r}")
+    mode = c["upgrade-mode"] or ("Automatic" if sf else "Rolling")
+    if sf and mode != "Automatic":
+        raise GenerateError("Service Fabric node types use upgrade mode Automatic (REQ-MODE-AUTOMATIC)")
+    min_instances = 5 if sf else 1
+    instances = int(c["instances"] if c["instances"] is not None else 5)
+    if not min_instances <= instances <= 1000:
+        raise GenerateError(f"--instances must be from {min_instances} to 1000"
+                            + (" (Silver and Gold durability need five)" if sf else ""))
+    api = c.get("api-version") or apis[-1]
+    if api not in apis:
+        raise GenerateError(f"--api-version {api}: automatic OS image upgrades need one of {', '.join(apis)}")
+    zones = [str(z) for z in c["zones"]]
+    if any(z not in ("1", "2", "3") for z in zones) or len(set(zones)) != len(zones):
+        raise GenerateError(f"--zones must be distinct zones among 1, 2, 3, not {','.join(zones)}")
+    rolling = {
+        "maxBatchInstancePercent": int(c["max-batch-instance-percent"]),
+        "maxUnhealthyInstancePercent": int(c["max-unhealthy-instance-percent"]),
+        "maxUnhealthyUpgradedInstancePercent": int(c["max-unhealthy-upgraded-instance-percent"]),
+        "pauseTimeBetweenBatches": str(c["pause-time-between-batches"]),
+    }
+    for key, lo in (("maxBatchInstancePercent", 5), ("maxUnhealthyInstancePercent", 5),
+                    ("maxUnhealthyUpgradedInstancePercent", 0)):
+        if not lo <= rolling[key] <= 100:
+            raise GenerateError(f"{key} must be from {lo} to 100, not {rolling[key]}")
+    from linter.arm.functions import parse_duration
+    if parse_duration(rolling["pauseTimeBetweenBatches"]) is None:
+        raise GenerateError(f"pause-time-between-batches {rolling['pauseTimeBetweenBatches']!r} is not an ISO 8601 "
+                            f"duration such as PT0S or PT5M")
+    if zones and api >= "2020-12-01":
+        rolling["enableCrossZoneUpgrade"] = False
+    protocol = str(c["health-protocol"]).lower()
+    if protocol not in ("tcp", "http", "https"):
+        raise GenerateError(f"--health-protocol must be tcp, http or https, not {protocol!r}")
+    port = int(c["health-port"])
+    if not 1 <= port <= 65535:
+        raise GenerateError(f"--health-port {port} is not a port (1-65535)")
+    path = str(c["health-path"])
+    if protocol != "tcp" and not path.startswith("/"):
+        raise GenerateError(f"--health-path {path!r} must start with '/'")
+    health_mode = c["health-mode"]
+    if health_mode not in ("binary", "rich"):
+        raise GenerateError(f"--health-mode must be binary or rich, not {health_mode!r}")
+    settings = {"protocol": protocol, "port": port}
+    if protocol != "tcp":
+        settings["requestPath"] = path
+    settings.update({"intervalInSeconds": 5, "numberOfProbes": 1})
+    if health_mode == "rich":
+        settings["gracePeriod"] = 600
+    name = str(c["name"])
+    if not name or len(name) > 64:
+        raise GenerateError("--name must be 1 to 64 characters")
+    service_fabric = None
+    if sf:
+        durability = c["durability"]
+        if durability not in ("Silver", "Gold"):
+            raise GenerateError(f"--durability must be Silver or Gold for automatic OS upgrades, not {durability!r}")
+        service_fabric = {"durability": durability, "reliability": "Silver",
+                          "cluster": c["cluster-name"] or f"{_slug(name, 20) or 'sf'}-cluster",
+                          "node_type": _slug(name, 9) or "nt0"}
+    prefix = _slug(name, 9 if os_family == "windows" else 15) or "vm"
+    return {
+        "version": __version__,
+        "description": f"vmsslint generate: {_describe(image)}, health {health or 'Service Fabric'}, "
+                       f"documentation edition {edition}",
+        "edition": edition, "name": name, "os": os_family, "image": image, "health": None if sf and edition == "2020"
+        else health, "health_mode": health_mode, "health_settings": settings,
+        "probe_protocol": {"tcp": "Tcp", "http": "Http", "https": "Https"}[protocol], "health_port": port,
+        "health_path": path, "traffic_port": int(c["traffic-port"]), "service_fabric": service_fabric,
+        "instances": instances, "min_instances": min_instances, "vm_size": str(c["vm-size"]),
+        "admin_username": str(c["admin-username"]), "zones": zones, "upgrade_mode": mode, "rolling": rolling,
+        "api_version": api, "network_api": NETWORK_API, "gallery_api": GALLERY_API, "sf_api": SF_API,
+        "computer_prefix": prefix,
+    }
+
+
+def _slug(text: str, limit: int) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())[:limit]
+
+
+def _describe(image) -> str:
+    if image["kind"] == "platform":
+        return f"{image['publisher']}:{image['offer']}:{image['sku']}"
+    if image["kind"] == "gallery":
+        return "gallery image " + image["id"].rsplit("/", 1)[-1]
+    return f"new gallery image {image['gallery']}/{image['image']}"
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+class _JSON(str):
+    """Text that a filter has already encoded as JSON: the only thing the templates may print."""
+
+
+def _arm(value) -> _JSON:
+    """A user's value as JSON; a string ARM would read as an expression gets its '[' doubled."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == "[" and value[-1] == "]":
+        value = "[" + value
+    return _JSON(json.dumps(value, ensure_ascii=False))
+
+
+def _json(value) -> _JSON:
+    return _JSON(json.dumps(value, ensure_ascii=False))
+
+
+def _arm_in_expression(value) -> _JSON:
+    """A user's value as a string literal inside an ARM expression that sits in a JSON string."""
+    literal = "'" + str(value).replace("'", "''") + "'"
+    return _JSON(json.dumps(literal, ensure_ascii=False)[1:-1])
+
+
+def _finalize(value):
+    if isinstance(value, _JSON):
+        return value
+    raise GenerateError(f"template bug: a value was printed without the arm or json filter: {value!r}")
+
+
+def render(context: dict) -> dict:
+    """{file name: text} of the rendered templates, each strict JSON with a stable layout."""
+    from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from linter.rules import data_dir
+    env = SandboxedEnvironment(loader=FileSystemLoader(data_dir("templates")), undefined=StrictUndefined,
+                               autoescape=False, finalize=_finalize, keep_trailing_newline=True)
+    env.filters.update(arm=_arm, json=_json, arm_in_expression=_arm_in_expression)
+    out = {}
+    for name in ("azuredeploy.json", "azuredeploy.parameters.json"):
+        try:
+            text = env.get_template(name + ".j2").render(**context)
+        except TemplateError as exc:
+            raise GenerateError(f"template {name}.j2: {exc}") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:  # pragma: no cover - a template bug
+            raise GenerateError(f"template {name}.j2 rendered invalid JSON ({exc.msg} at {exc.lineno}:{exc.colno})") \
+                from None
+        out[name] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return out
+
+
+def write(files: dict, directory: str, force: bool) -> list:
+    """Write all files or none: refuses to overwrite without ``force``; each file atomically."""
+    os.makedirs(directory, exist_ok=True)
+    paths = {name: os.path.join(directory, name) for name in files}
+    existing = [p for p in paths.values() if os.path.exists(p)]
+    if existing and not force:
+        raise GenerateError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+                            f"use --force to overwrite")
+    from linter.fileio import write_atomic
+    for name, path in paths.items():
+        write_atomic(path, files[name])
+    return list(paths.values())
