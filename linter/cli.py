@@ -143,6 +143,72 @@ def _prompt_missing(choices, no_input, edition):
                                          default="probe", err=True)
 
 
+@cli.command("plan")
+@click.argument("template", type=click.Path(exists=True, dir_okay=False))
+@click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Parameter file (repeatable). Default: the one beside the template.")
+@click.option("--instances", type=click.IntRange(1, 1000), help="Instance count (default: the template's capacity).")
+@click.option("--unhealthy-before", type=click.IntRange(0), help="Instances unhealthy before the upgrade starts.")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), help="Chance that an upgraded instance comes up unhealthy.")
+@click.option("--fail-instances", metavar="3,7,12", help="Instances that come up unhealthy after their upgrade.")
+@click.option("--maintenance", multiple=True, metavar="AT:COUNT",
+              help="COUNT instances go unhealthy AT (30m, 2h, PT10M) after the rollout starts (repeatable).")
+@click.option("--trigger", type=click.Choice(["platform", "user"]),
+              help="Who starts the upgrade: the platform (default) or a user (no automatic rollback).")
+@click.option("--seed", type=int, help="Seed of every random choice (0).")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False), help="A YAML or JSON scenario file.")
+@click.option("--runs", type=click.IntRange(1, 100000), help="Run N seeded rollouts and report the odds.")
+@click.option("--docs-edition", type=click.Choice(["2020", "2026"]), default="2026", show_default=True)
+@click.option("--location", metavar="REGION")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write a self-contained HTML page.")
+def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_instances, maintenance, trigger, seed,
+             scenario, runs, docs_edition, location, fmt, output, html_file):
+    """Simulate the OS image rollout of a template's scale sets."""
+    from linter.sim import plan as planmod
+    from linter.sim import report
+    try:
+        events = []
+        for m in maintenance:
+            at, _, count = m.rpartition(":")
+            if not at or not count.isdigit():
+                raise planmod.PlanError(f"--maintenance {m}: write AT:COUNT, e.g. 30m:3")
+            events.append({"at": planmod.parse_duration(at), "action": "maintenance", "count": int(count)})
+        fails = [int(x) for x in fail_instances.split(",") if x.strip()] if fail_instances else None
+        overrides = {"seed": seed, "unhealthy_before": unhealthy_before, "fail_rate": fail_rate,
+                     "fail_instances": fails, "trigger": trigger, "instances": instances}
+        if scenario:
+            sc = planmod.Scenario.from_file(scenario, **overrides)
+            sc.events = sorted(sc.events + events, key=lambda e: e["at"])
+        else:
+            sc = planmod.Scenario(events=events, **{k: v for k, v in overrides.items() if v is not None})
+        configs, _ = planmod.sets_from_template(template, parameters, edition=docs_edition, location=location)
+    except planmod.PlanError as exc:
+        raise ConfigError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not configs:
+        raise ConfigError(f"{template}: no scale set to plan")
+    plans, stats = [], {}
+    for cfg in configs:
+        entry = {"config": cfg, "blockers": cfg.blockers}
+        if not cfg.blockers:
+            entry["result"] = planmod.simulate(cfg, sc, edition=docs_edition)
+            if runs:
+                stats[cfg.name] = planmod.monte_carlo(cfg, sc, runs, edition=docs_edition)
+        plans.append(entry)
+    text = report.to_json(plans, stats) if fmt == "json" else report.text(plans, stats)
+    from linter.fileio import write_atomic
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    if html_file:
+        write_atomic(html_file, report.html_report(plans, stats, title=f"vmsslint plan: {template}"))
+    sys.exit(1 if any(p["blockers"] for p in plans) else 0)
+
+
 @cli.command("rules")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def rules_cmd(fmt):

@@ -1,0 +1,183 @@
+"""vmsslint plan: from a template to a simulated rollout — text, JSON, HTML, odds, determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import REPO
+from test_cli import run
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plan")
+    r = run("generate", "--image", "Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", "--health", "probe",
+            "--instances", "10", "-o", str(d / "web"))
+    assert r.returncode == 0, r.stderr
+    r = run("generate", "--image", "MicrosoftWindowsServer:WindowsServer:2022-Datacenter", "--service-fabric",
+            "--instances", "15", "--zones", "1,2,3", "-o", str(d / "sf"))
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def plan_json(*args):
+    r = run("plan", "--format", "json", *args)
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(r.stdout), r
+
+
+def test_ten_instances_in_five_batches_of_two(generated):
+    doc, r = plan_json(str(generated / "web" / "azuredeploy.json"))
+    [s] = doc["scaleSets"]
+    assert r.returncode == 0 and s["name"] == "vmss"
+    assert [len(b["instances"]) for b in s["batches"]] == [2] * 5
+    assert s["runningStatus"]["code"] == "Completed"
+    [h] = s["history"]
+    assert h["properties"]["startedBy"] == "Platform"
+    assert h["properties"]["targetImageReference"]["offer"] == "0001-com-ubuntu-server-jammy"
+    assert h["type"] == "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
+
+
+def test_failure_injection_from_the_command_line(generated):
+    t = str(generated / "web" / "azuredeploy.json")
+    doc, _ = plan_json(t, "--unhealthy-before", "3")
+    assert doc["scaleSets"][0]["runningStatus"]["code"] == "Faulted" and doc["scaleSets"][0]["batches"] == []
+    doc, _ = plan_json(t, "--fail-instances", "0,5")
+    s = doc["scaleSets"][0]
+    assert s["runningStatus"]["code"] == "Faulted" and s["batches"][0]["rolledBack"] == [0, 5]
+    doc, _ = plan_json(t, "--maintenance", "6m:3")
+    assert doc["scaleSets"][0]["error"]["code"] == "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
+    doc, _ = plan_json(t, "--instances", "5", "--trigger", "user", "--fail-instances", "2")
+    s = doc["scaleSets"][0]
+    assert [len(b["instances"]) for b in s["batches"]][:3] == [1, 1, 1]
+    assert s["history"][0]["properties"]["startedBy"] == "User"
+    assert any(b["failed"] == [2] for b in s["batches"])  # a manual trigger does not roll back
+
+
+def test_service_fabric_plan_goes_by_update_domain(generated):
+    doc, _ = plan_json(str(generated / "sf" / "azuredeploy.json"))
+    s = doc["scaleSets"][0]
+    assert s["runningStatus"]["code"] == "Completed"
+    assert sum(len(b["instances"]) for b in s["batches"]) == 15 and len(s["batches"]) == 5
+
+
+def test_lint_blockers_come_first():
+    doc, r = plan_json(str(REPO / "examples" / "needs-work" / "azuredeploy.json"))
+    [s] = doc["scaleSets"]
+    assert r.returncode == 1 and s["batches"] == [] and {b["code"] for b in s["blocked"]} == {
+        "VMSS200", "VMSS201", "VMSS300"}
+
+
+def test_same_inputs_and_seed_give_identical_output(generated):
+    t = str(generated / "web" / "azuredeploy.json")
+    args = ["--fail-rate", "0.1", "--seed", "42", "--runs", "50"]
+    assert run("plan", *args, t).stdout == run("plan", *args, t).stdout
+    assert run("plan", "--format", "json", *args, t).stdout == run("plan", "--format", "json", *args, t).stdout
+
+
+def test_runs_report_odds(generated):
+    doc, _ = plan_json(str(generated / "web" / "azuredeploy.json"), "--fail-rate", "0.15", "--runs", "200")
+    st = doc["scaleSets"][0]["statistics"]
+    assert st["runs"] == 200
+    assert 0 < st["completed"] < 1 and 0 < st["stopped"] < 1 and st["completed"] + st["stopped"] == 1
+    assert st["durationSeconds"]["p50"] <= st["durationSeconds"]["p90"] <= st["durationSeconds"]["p99"]
+
+
+def test_scenario_file(generated, tmp_path):
+    sc = tmp_path / "s.yaml"
+    sc.write_text("seed: 3\ninstances: 20\nevents:\n  - {at: 12m, action: maintenance, count: 5}\n")
+    doc, _ = plan_json(str(generated / "web" / "azuredeploy.json"), "--scenario", str(sc))
+    s = doc["scaleSets"][0]
+    assert sum(len(b["instances"]) for b in s["batches"]) < 20 and s["runningStatus"]["code"] == "Faulted"
+    sc.write_text("events:\n  - {at: 12m, action: explode}\n")
+    r = run("plan", "--scenario", str(sc), str(generated / "web" / "azuredeploy.json"))
+    assert r.returncode == 2 and "'events.0.action' is 'explode'" in r.stderr
+
+
+def test_text_timeline(generated):
+    r = run("plan", "--fail-instances", "3", str(generated / "web" / "azuredeploy.json"))
+    assert r.returncode == 0
+    assert "rollout to 1.0.1 started by Platform" in r.stdout
+    assert "PartiallyFailed; rolled back 3" in r.stdout and "Completed" in r.stdout
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_html_report_is_self_contained_and_renders_in_a_real_browser(generated, tmp_path):
+    page = tmp_path / "plan.html"
+    r = run("plan", "--fail-instances", "3", "--html", str(page), str(generated / "web" / "azuredeploy.json"))
+    assert r.returncode == 0
+    text = page.read_text()
+    assert "<svg" in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in text and "<script src" not in text and "<link" not in text
+    browser = chromium()
+    if browser is None:
+        pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it when it can)")
+    shot = tmp_path / "shot.png"
+    profile = tempfile.mkdtemp()
+    r = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+                        "--window-size=1000,800", f"--screenshot={shot}", page.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    assert shot.exists(), r.stderr[-2000:]
+    console_errors = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln and "ERROR" in ln.upper()]
+    assert console_errors == []
+    colours = _distinct_colours(shot.read_bytes())
+    assert colours > 4, "the screenshot is blank"
+
+
+def _distinct_colours(png: bytes) -> int:
+    """Count distinct pixel colours of a PNG with only the standard library (zlib)."""
+    import struct
+    import zlib
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks, width = 8, [], None
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", data[:10])
+        elif kind == b"IDAT":
+            chunks.append(data)
+        pos += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    bpp = {2: 3, 6: 4}[ctype]
+    stride = width * bpp + 1
+    colours = set()
+    prev = bytearray(stride - 1)
+    for y in range(0, len(raw) // stride):
+        line = bytearray(raw[y * stride + 1:(y + 1) * stride])
+        f = raw[y * stride]
+        for i in range(len(line)):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        if y % 7 == 0:
+            for x in range(0, len(line), bpp * 5):
+                colours.add(bytes(line[x:x + 3]))
+        if len(colours) > 50:
+            break
+    return len(colours)
