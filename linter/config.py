@@ -8,7 +8,6 @@ still lints without importing jsonschema or ruamel.yaml.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 
@@ -110,6 +109,7 @@ def _explain(e, schema) -> str:
         known = list(schema["properties"])
         unknown = [k for k in e.instance if k not in known]
         k = unknown[0] if unknown else "?"
+        import difflib
         near = difflib.get_close_matches(k, known, n=1)
         return f"unknown setting '{k}'" + (f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(known)})")
     if e.validator == "enum":
@@ -132,6 +132,7 @@ def suggest_code(code: str, known) -> str | None:
     exact = [k for k in known if k.startswith(fixed)]
     if exact and fixed != c:
         return exact[0] if len(fixed) >= 7 else fixed
+    import difflib
     near = difflib.get_close_matches(c, list(known), n=1)
     return near[0] if near else None
 

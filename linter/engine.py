@@ -44,8 +44,8 @@ class Settings:
 
     def for_template(self, meta: dict):
         """These settings with a template's ``metadata.vmsslint`` applied (the command line still wins)."""
-        import copy
-        out = copy.copy(self)
+        out = object.__new__(Settings)
+        out.__dict__.update(self.__dict__)
         if "docs-edition" in meta and "edition" not in self.explicit:
             out.edition = str(meta["docs-edition"])
         if "require-auto-upgrade" in meta and "require_auto_upgrade" not in self.explicit:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from linter.jsonc import JArray, JObject, pointer
+from linter.lazyre import LazyRegex
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -94,8 +93,8 @@ def key_span(loc):
 
 # --- secrets ----------------------------------------------------------------------------------
 
-_SAS_SIG = re.compile(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)")
-_KEYLIKE = re.compile(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)")
+_SAS_SIG = LazyRegex(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)")
+_KEYLIKE = LazyRegex(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)")
 
 
 def mask(text: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import string
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
@@ -71,20 +70,30 @@ class Rule:
 
     def format(self, variant: str, params: dict) -> str:
         template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()))
-        return _Formatter().vformat(template, (), params)
+        return _formatter().vformat(template, (), params)
 
 
-class _Formatter(string.Formatter):
+_FORMATTER = []
+
+
+def _formatter():
     """Message formatting: values are rendered as a person reads them; unknown names stay visible."""
+    if not _FORMATTER:
+        import string
 
-    def get_value(self, key, args, kwargs):
-        if key in kwargs:
-            return kwargs[key]
-        return "{" + str(key) + "}"
-
-    def format_field(self, value, format_spec):
         from linter.arm.values import display
-        return display(value, 160) if not isinstance(value, (int, float)) or isinstance(value, bool) else format(value, format_spec)
+
+        class Formatter(string.Formatter):
+            def get_value(self, key, args, kwargs):
+                return kwargs[key] if key in kwargs else "{" + str(key) + "}"
+
+            def format_field(self, value, format_spec):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return format(value, format_spec)
+                return display(value, 160)
+
+        _FORMATTER.append(Formatter())
+    return _FORMATTER[0]
 
 
 def rule_files(rules_dir: str) -> list[str]:
@@ -177,6 +186,7 @@ def compile_rules(files: list[str]) -> list[Rule]:
 
 def _bad_placeholder(text: str) -> str | None:
     """Why a message template is broken, or None: placeholders are {name}; literal braces are {{ }}."""
+    import string
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
     except ValueError as exc:

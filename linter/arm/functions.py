@@ -16,6 +16,7 @@ import re
 
 from linter.arm.expr import EvalError, Unsupported, key_of, member, node_text, type_name
 from linter.arm.values import Partial, Unknown, canon, first_unknown
+from linter.lazyre import LazyRegex
 
 MAX_STRING = 4 * 1024 * 1024
 MAX_ARRAY = 100_000
@@ -798,7 +799,8 @@ def _uri_component_to_string(scope, s):
 @fn("json", 1, 1)
 def _json(scope, s):
     s = _str(s, "json")
-    from linter.jsonc import JSONSyntaxError, parse as parse_jsonc
+    from linter.jsonc import JSONSyntaxError
+    from linter.jsonc import parse as parse_jsonc
     from linter.source import SourceFile
     try:
         value, _ = parse_jsonc(SourceFile("<json()>", s))
@@ -1072,19 +1074,27 @@ def _group_by(scope, arr, lam):
 
 # --- dates ------------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_DURATION = LazyRegex(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
-def parse_duration(text: str):
-    """An ISO 8601 duration as a :class:`datetime.timedelta` (years = 365 days, months = 30); None if invalid."""
-    import datetime as dt
+def duration_seconds(text):
+    """Seconds of an ISO 8601 duration (years = 365 days, months = 30); None if it is not one."""
     m = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not m or text.strip() in ("P", "PT") or text.strip().endswith("T"):
         return None
     sign, y, mo, w, d, h, mi, s = m.groups()
-    delta = dt.timedelta(days=int(y or 0) * 365 + int(mo or 0) * 30 + int(w or 0) * 7 + int(d or 0),
-                         hours=int(h or 0), minutes=int(mi or 0), seconds=float(s or 0))
-    return -delta if sign else delta
+    days = int(y or 0) * 365 + int(mo or 0) * 30 + int(w or 0) * 7 + int(d or 0)
+    total = days * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+    return -total if sign else total
+
+
+def parse_duration(text: str):
+    """An ISO 8601 duration as a :class:`datetime.timedelta`; None if invalid."""
+    seconds = duration_seconds(text)
+    if seconds is None:
+        return None
+    import datetime as dt
+    return dt.timedelta(seconds=seconds)
 
 
 def parse_datetime(text: str):

@@ -16,11 +16,12 @@ from linter.arm.values import Partial, Unknown
 from linter.checks import check, fail
 from linter.checks.vmss import facts
 from linter.jsonc import ci_get, ci_key
+from linter.lazyre import LazyRegex
 
-_URL = re.compile(r"https?://[^\s\"'<>`]+", re.I)
-_SECRET_KEY = re.compile(r"(?i)(password|passwd|pwd|secret|accountkey|storagekey|sastoken|sas_token|"
+_URL = LazyRegex(r"https?://[^\s\"'<>`]+", re.I)
+_SECRET_KEY = LazyRegex(r"(?i)(password|passwd|pwd|secret|accountkey|storagekey|sastoken|sas_token|"
                          r"connectionstring|apikey|api_key|privatekey|token|credential)")
-_SECRET_NAME_OK = re.compile(r"(?i)(name|path|uri|url|id|version|type|expiry|length|username|user)$")
+_SECRET_NAME_OK = LazyRegex(r"(?i)(name|path|uri|url|id|version|type|expiry|length|username|user)$")
 
 
 def walk_strings(value, loc, depth=0):
@@ -81,9 +82,7 @@ def _short_url(url):
 @check("sas-expiry", {"properties": {"report": {"enum": ["expired", "expiring", "no-expiry"]}}, "required": ["report"]})
 def sas_expiry(ctx, target, options):
     """SAS tokens in the set's model: expired (error), expiring within the horizon (warning), or no se= (warning)."""
-    import datetime as dt
-    now = ctx.now
-    horizon = now + dt.timedelta(days=ctx.settings.credential_horizon_days)
+    now = horizon = None  # the clock is read only when a token has an expiry
     for value, base in _set_values(ctx, target.resource):
         for text, loc in walk_strings(value, base):
             if "sig=" not in text.lower():
@@ -97,6 +96,10 @@ def sas_expiry(ctx, target, options):
                 expiry = parse_expiry(se)
                 if expiry is None:
                     continue
+                if now is None:
+                    import datetime as dt
+                    now = ctx.now
+                    horizon = now + dt.timedelta(days=ctx.settings.credential_horizon_days)
                 when = expiry.strftime("%Y-%m-%d %H:%M UTC")
                 if expiry <= now:
                     if options["report"] == "expired":

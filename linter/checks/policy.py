@@ -3,9 +3,8 @@ REQ-FLEX-MAXSURGE."""
 
 from __future__ import annotations
 
-import difflib
 
-from linter.arm.functions import parse_duration
+from linter.arm.functions import duration_seconds
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
@@ -77,6 +76,7 @@ def rolling_policy(ctx, target, options):
         loc = loc_of(policy, key)
         spec_key = known.get(key.lower())
         if spec_key is None:
+            import difflib
             near = difflib.get_close_matches(key, list(known.values()), n=1, cutoff=0.6)
             yield fail(loc, "unknown-key", key=True, name=key,
                        hint=f"did you mean '{near[0]}'?" if near else f"known: {', '.join(known.values())}")
@@ -99,7 +99,7 @@ def rolling_policy(ctx, target, options):
             if as_bool(value) is None:
                 yield fail(loc, "type", name=spec_key, value=_json(value), expected="true or false")
         elif kind == "duration":
-            if not isinstance(value, str) or parse_duration(value) is None:
+            if not isinstance(value, str) or duration_seconds(value) is None:
                 yield fail(loc, "duration", name=spec_key, value=value)
 
 

@@ -339,7 +339,6 @@ _HEALTH_KEYS = ("protocol", "port", "requestPath", "intervalInSeconds", "numberO
         "required": ["protocols", "interval", "probes", "grace-period", "max-settle-seconds", "versions"]})
 def health_extension_settings(ctx, target, options):
     """Application Health extension settings as its own settings schema defines them."""
-    import difflib
     for ext in facts(ctx, target.resource).health_extensions:
         def problem(loc, text, key=False, name=ext.name):
             return fail(loc, key=key, extension=name, problem=text)
@@ -367,6 +366,7 @@ def health_extension_settings(ctx, target, options):
             v = as_number(v)
             known = next((x for x in _HEALTH_KEYS if x.lower() == k.lower()), None)
             if known is None:
+                import difflib
                 near = difflib.get_close_matches(k, _HEALTH_KEYS, n=1, cutoff=0.6)
                 hint = f"did you mean '{near[0]}'?" if near else f"known: {', '.join(_HEALTH_KEYS)}"
                 yield problem(loc_of(settings, k), f"unknown setting '{k}' ({hint})", key=True)
