@@ -98,7 +98,7 @@ lint = cli.command("lint")(click.argument("paths", nargs=-1, required=True, type
 @click.option("--no-input", is_flag=True, help="Never prompt; fail when a choice is missing.")
 @click.option("--list-images", is_flag=True, help="List the supported images of the edition and exit.")
 def generate_cmd(spec, output_dir, force, no_input, list_images, **options):
-    """Write a compliant azuredeploy.json and azuredeploy.parameters.json."""
+    """Write a compliant template and its parameter file."""
     from linter import generate
     edition = options.get("docs_edition") or "2026"
     try:

@@ -263,11 +263,16 @@ class Engine:
                     unknown_conditions.setdefault((cond, why), []).append(rule.code)
                     continue
                 self._run_rule(ctx, rule, res, out, seen, supp)
+            by_why: dict = {}
             for (cond, why), codes in unknown_conditions.items():
+                conds, all_codes = by_why.setdefault(why, ([], []))
+                conds.append(CONDITIONS[cond][1])
+                all_codes.extend(c for c in codes if c not in all_codes)
+            for why, (conds, codes) in by_why.items():
                 if not supp.suppressed(res.raw, "VMSS010"):
                     self._engine_finding(out, "VMSS010", (res.raw, None), res,
-                                         f"cannot tell whether {CONDITIONS[cond][1]}: {why}; not checked: "
-                                         f"{', '.join(codes)}")
+                                         f"cannot tell whether {', or whether '.join(conds)}: {why}; not checked: "
+                                         f"{', '.join(sorted(codes))}")
         for d in deployment.diagnostics:
             if d.loc is not None and not supp.suppressed(supp.owner(d.loc[0]), d.code):
                 self._engine_finding(out, d.code, d.loc, None, d.message, d.severity)

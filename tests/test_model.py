@@ -256,3 +256,22 @@ def test_internal_errors_do_not_stop_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(engine.Engine, "lint_deployment", boom)
     report = lint(tmp_path)
     assert sorted(f.code for f in report.findings) == ["VMSS000", "VMSS200"]
+
+
+def test_hostile_templates_are_bounded(tmp_path):
+    import time
+    inner = {"name": "d", "count": 800, "input": {"copy": [{"name": "e", "count": 800, "input": "[copyIndex('e')]"}]}}
+    res = vmss(copy={"name": "sets", "count": 800}, name="[concat('v', copyIndex())]")
+    res["properties"]["virtualMachineProfile"]["storageProfile"]["copy"] = [
+        {"name": "dataDisks", "count": 800, "input": {"lun": "[copyIndex('dataDisks')]", "x": inner}}]
+    write(tmp_path / "t.json", template(res))
+    t = time.perf_counter()
+    report = lint(tmp_path / "t.json")
+    assert time.perf_counter() - t < 60
+    assert "VMSS005" in codes(report)
+    deep = "[" * 100 + "]" * 100
+    write(tmp_path / "deep.json", '{"$schema": "%s", "resources": [], "x": %s}' % (SCHEMA, deep))
+    assert codes(lint(tmp_path / "deep.json")) == []
+    write(tmp_path / "deeper.json", '{"resources": %s}' % ("[" * 200 + "]" * 200))
+    [f] = lint(tmp_path / "deeper.json").findings
+    assert f.code == "VMSS001" and "nesting deeper than" in f.message and (f.line, f.column) == (1, 142)

@@ -27,6 +27,8 @@ from linter.jsonc import JArray, JObject, ci_get, ci_key
 MAX_COPY = 800
 MAX_NESTED_DEPLOYMENTS = 10
 MAX_RESOURCES = 20000
+#: Property and variable copy iterations evaluated per deployment, all loops together.
+MAX_COPY_ITERATIONS = 200_000
 
 
 class EObject(dict):
@@ -103,6 +105,7 @@ class Deployment:
         self._diag_seen: set = set()
         self.nested_depth = 0
         self.linked_stack: list[str] = [os.path.abspath(src.path)]
+        self.copy_iterations = 0
 
     def diag(self, code, message, loc=None, resource=None, severity=None):
         key = (code, id(loc[0]) if loc else None, loc[1] if loc else None, message)
@@ -364,6 +367,13 @@ def expand_copy(loop, loc, scope: Scope, name):
         raise EvalError(f"copy loop '{name}' count must be an integer, got {_expr.type_name(count)}")
     if count < 0 or count > MAX_COPY:
         raise EvalError(f"copy loop '{name}' count is {count}; Azure allows 0 to {MAX_COPY}")
+    dep = scope.deployment
+    dep.copy_iterations += count
+    if dep.copy_iterations > MAX_COPY_ITERATIONS:
+        dep.diag("VMSS005", f"copy loops expand to more than {MAX_COPY_ITERATIONS} values; the rest is not "
+                            f"evaluated", loc if isinstance(loc, tuple) else None)
+        return Unknown(f"copy loop '{name}' was not expanded: the template's copy loops are too large to "
+                       f"evaluate"), origin
     out = EArray(origin)
     for i in range(count):
         inner = scope.with_copy(name, i)
