@@ -19,7 +19,18 @@ def render_rule(rule, heading: str = "#") -> str:
         lines.append(f"- Applies to: `{rule.type}`{when}")
     if rule.enabled_by:
         lines.append(f"- Opt-in: only with `--{rule.enabled_by}`")
-    lines.append(f"- Check: `{rule.function}`" + (" at " + ", ".join(f"`{g}`" for g in rule.given) if rule.given else ""))
+    where = ""
+    if rule.function != "engine":
+        import inspect
+
+        from linter.checks import CHECKS
+        func = CHECKS[rule.function][0]
+        module = inspect.getmodule(func).__name__.replace(".", "/") + ".py"
+        where = f" in `{module}` (`{func.__name__}`)"
+    else:
+        where = " (reported by the engine: `linter/engine.py`, `linter/arm/template.py`)"
+    lines.append(f"- Check: `{rule.function}`{where}"
+                 + (" at " + ", ".join(f"`{g}`" for g in rule.given) if rule.given else ""))
     lines.append(f"- Fix: {rule.fix['kind']}" + (f" — {rule.fix['description']}" if rule.fix.get("description") else ""))
     if rel:
         lines.append(f"- Defined in: `{rel}`")

@@ -180,3 +180,30 @@ def test_fast_parser_leaves_everything_else_to_click(files, argv):
     from linter.options import fast_parse
     good, _ = files
     assert fast_parse([a.replace("{good}", str(good)) for a in argv]) is None
+
+
+def test_colour_on_a_terminal_unless_no_color(files):
+    """Colour only when stdout is a terminal, and never with NO_COLOR."""
+    import pty
+    _, bad = files
+
+    def on_tty(env_extra):
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env.update(env_extra)
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.execve(sys.executable, [sys.executable, "-m", "linter", "lint", str(bad)], env)
+        chunks = []
+        while True:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.waitpid(pid, 0)
+        return b"".join(chunks).decode("utf-8", "replace")
+
+    assert "\033[31merror\033[0m" in on_tty({})
+    assert "\033[" not in on_tty({"NO_COLOR": "1"})
