@@ -181,3 +181,30 @@ def _distinct_colours(png: bytes) -> int:
         if len(colours) > 50:
             break
     return len(colours)
+
+
+@pytest.mark.skipif(not (REPO.parent / "shared" / "corpus").exists(), reason="../shared/corpus is not here")
+def test_plan_runs_on_every_corpus_template_without_a_traceback(tmp_path):
+    """Every scale set of the real corpus is planned or reported as refused; nothing crashes."""
+    from linter.loader import TEMPLATE, read
+    from linter.sim import plan as planmod
+    from linter.sim import report
+    corpus = REPO.parent / "shared" / "corpus"
+    planned = refused = 0
+    for path in sorted(corpus.rglob("*.json")):
+        if read(str(path)).kind != TEMPLATE:
+            continue
+        configs, _ = planmod.sets_from_template(str(path))
+        plans = []
+        for cfg in configs:
+            entry = {"config": cfg, "blockers": cfg.blockers}
+            if cfg.blockers:
+                refused += 1
+            else:
+                entry["result"] = planmod.simulate(cfg, planmod.Scenario(seed=1, fail_rate=0.05))
+                planned += 1
+            plans.append(entry)
+        report.text(plans)
+        json.loads(report.to_json(plans))
+        report.html_report(plans)
+    assert planned > 0 and refused > 0

@@ -431,7 +431,7 @@ class Backend:
             return self._batch_start(up)
         up.in_progress = set(ids)
         batch = {"index": index, "instances": ids, "start": self.now, "end": None, "outcome": None,
-                 "rolledBack": [], "failed": [], "surge": ss.policy.max_surge}
+                 "rolledBack": [], "failed": [], "surge": ss.policy.max_surge, "done": {}}
         up.batches.append(batch)
         self.note(ss, "batch-started", batch=index, instances=ids)
         end = self.now
@@ -452,6 +452,7 @@ class Backend:
                 inst.state = "failed"
                 up.failed.add(iid)
                 batch["failed"].append(iid)
+                batch["done"][iid] = t
                 end = max(end, t)
                 continue
             ok = o.healthy_after_upgrade(inst)
@@ -461,17 +462,18 @@ class Backend:
                 inst.healthy = ok
                 if ok:
                     inst.state = "upgraded"
-                    end = max(end, t)
-                    continue
-                inst.state = "failed"
-                up.failed.add(iid)
-                batch["failed"].append(iid)
+                else:
+                    inst.state = "failed"
+                    up.failed.add(iid)
+                    batch["failed"].append(iid)
+                batch["done"][iid] = t
                 end = max(end, t)
                 continue
             # ORCH-HEALTH-WAIT: up to 5 minutes for the probe or extension to report healthy
             if ok:
                 inst.healthy = True
                 inst.state = "upgraded"
+                batch["done"][iid] = t + o.boot_seconds
                 end = max(end, t + o.boot_seconds)
                 continue
             inst.healthy = False
@@ -487,6 +489,7 @@ class Backend:
                 up.rolled_back.add(iid)
                 batch["rolledBack"].append(iid)
                 t += o.rollback_seconds
+            batch["done"][iid] = t
             end = max(end, t)
         self.at(end, self._batch_end, up, batch)
 

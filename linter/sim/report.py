@@ -188,12 +188,13 @@ def _heatmap(r) -> str:
         if b is None:
             segs.append((start, end, first))
         else:
+            done = b.get("done", {}).get(inst["id"], b["end"])
             segs.append((start, b["start"], first))
-            segs.append((b["start"], b["end"], "upgrading"))
+            segs.append((b["start"], done, "upgrading"))
             final = r["final"].get(inst["id"], "upgraded")
             state = "rolledBack" if inst["id"] in b["rolledBack"] else "failed" if inst["id"] in b["failed"] else \
                 ("upgraded" if final in ("upgraded", "healthy") else final)
-            segs.append((b["end"], end, state if state in COLOURS else "upgraded"))
+            segs.append((done, end, state if state in COLOURS else "upgraded"))
         for a, z, state in segs:
             if z <= a:
                 continue
