@@ -8,7 +8,6 @@ still lints without importing jsonschema or ruamel.yaml.
 
 from __future__ import annotations
 
-import json
 import os
 
 CONFIG_NAMES = (".vmsslint.yaml", ".vmsslint.yml", "pyproject.toml")
@@ -66,8 +65,8 @@ def load(path: str | None) -> Config:
 
 
 def _read_and_validate(path: str, schema_path: str) -> dict:
-    name = os.path.basename(path)
-    if name == "pyproject.toml":
+    from linter import specfile
+    if os.path.basename(path) == "pyproject.toml":
         try:
             import tomllib
         except ImportError:  # Python < 3.11
@@ -78,26 +77,11 @@ def _read_and_validate(path: str, schema_path: str) -> dict:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
         data = doc.get("tool", {}).get("vmsslint", {})
-        where = "[tool.vmsslint]"
+        if not isinstance(data, dict):
+            raise ConfigFileError(f"{path}: [tool.vmsslint] must be a table of settings")
+        specfile.validate(data, os.path.basename(schema_path), ConfigFileError, f"{path}: [tool.vmsslint]")
     else:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = YAML(typ="safe").load(fh)
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            raise ConfigFileError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
-        data = data if data is not None else {}
-        where = ""
-    if not isinstance(data, dict):
-        raise ConfigFileError(f"{path}: {where or 'the file'} must be a mapping of settings")
-    from jsonschema import Draft202012Validator
-    with open(schema_path, encoding="utf-8") as fh:
-        schema = json.load(fh)
-    for e in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        raise ConfigFileError(f"{path}: {where + ': ' if where else ''}{_explain(e, schema)}")
+        data = specfile.load(path, os.path.basename(schema_path), ConfigFileError, "a mapping of settings")
     if "docs-edition" in data:
         data["docs-edition"] = str(data["docs-edition"])
     return data

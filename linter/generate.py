@@ -71,35 +71,8 @@ def support_matrix(edition: str):
 
 def load_spec(path: str) -> dict:
     """A spec file (YAML or JSON), validated against schemas/generate.schema.json."""
-    from linter.rules import data_dir
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise GenerateError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.lower().endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise GenerateError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    else:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-        try:
-            data = YAML(typ="safe").load(text)
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            raise GenerateError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(data, dict):
-        raise GenerateError(f"{path}: a spec is a mapping of choices (image, health, ...)")
-    from jsonschema import Draft202012Validator
-    with open(os.path.join(data_dir("schemas"), "generate.schema.json"), encoding="utf-8") as fh:
-        schema = json.load(fh)
-    for e in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        from linter.config import _explain
-        raise GenerateError(f"{path}: {_explain(e, schema)}")
-    return data
+    from linter import specfile
+    return specfile.load(path, "generate.schema.json", GenerateError, "a mapping of choices (image, health, ...)")
 
 
 def resolve(choices: dict) -> dict:

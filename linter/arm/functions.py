@@ -372,30 +372,27 @@ def _if(scope, args):
     return evaluate(args[1] if _truth(cond, "if") else args[2], scope)
 
 
-@fn("and", 1, None, lazy=True)
-def _and(scope, args):
+def _short_circuit(scope, args, fname, decisive: bool):
+    """and()/or(): the first decisive value wins even after an unknown; else unknown if one was met."""
     unknown = None
     for a in args:
         v = evaluate(a, scope)
         if isinstance(v, (Unknown, Partial)):
             unknown = unknown or v
             continue
-        if not _truth(v, "and"):
-            return False
-    return True if unknown is None else Unknown(_why(unknown))
+        if _truth(v, fname) is decisive:
+            return decisive
+    return (not decisive) if unknown is None else Unknown(_why(unknown))
+
+
+@fn("and", 1, None, lazy=True)
+def _and(scope, args):
+    return _short_circuit(scope, args, "and", False)
 
 
 @fn("or", 1, None, lazy=True)
 def _or(scope, args):
-    unknown = None
-    for a in args:
-        v = evaluate(a, scope)
-        if isinstance(v, (Unknown, Partial)):
-            unknown = unknown or v
-            continue
-        if _truth(v, "or"):
-            return True
-    return False if unknown is None else Unknown(_why(unknown))
+    return _short_circuit(scope, args, "or", True)
 
 
 @fn("not", 1, 1)
@@ -638,22 +635,22 @@ def _string(scope, v):
     return to_text(v)
 
 
+def _case(v, fname, convert):
+    if isinstance(v, Partial):
+        return v.map_text(convert)
+    if isinstance(v, Unknown):
+        return Unknown(v.why, key_of(fname, [v]), v.secret)
+    return convert(_str(v, fname))
+
+
 @fn("toLower", 1, 1, unknown_ok=True)
 def _to_lower(scope, v):
-    if isinstance(v, Partial):
-        return v.map_text(str.lower)
-    if isinstance(v, Unknown):
-        return Unknown(v.why, key_of("toLower", [v]), v.secret)
-    return _str(v, "toLower").lower()
+    return _case(v, "toLower", str.lower)
 
 
 @fn("toUpper", 1, 1, unknown_ok=True)
 def _to_upper(scope, v):
-    if isinstance(v, Partial):
-        return v.map_text(str.upper)
-    if isinstance(v, Unknown):
-        return Unknown(v.why, key_of("toUpper", [v]), v.secret)
-    return _str(v, "toUpper").upper()
+    return _case(v, "toUpper", str.upper)
 
 
 @fn("trim", 1, 1)
@@ -705,22 +702,26 @@ def _substring(scope, s, start=0, length=None):
     return s[start:start + length]
 
 
+def _affix(s, affix, fname, at_start: bool):
+    """startsWith()/endsWith(), case-insensitive; a Partial answers when its known end is long enough."""
+    if isinstance(s, Partial) and isinstance(affix, str):
+        known = s.known_prefix() if at_start else s.known_suffix()
+        if len(known) >= len(affix):
+            s = known
+    if isinstance(s, (Unknown, Partial)) or isinstance(affix, (Unknown, Partial)):
+        return Unknown(_why(s if isinstance(s, (Unknown, Partial)) else affix), key_of(fname, [s, affix]))
+    text, part = _str(s, fname).lower(), _str(affix, fname).lower()
+    return text.startswith(part) if at_start else text.endswith(part)
+
+
 @fn("startsWith", 2, 2, unknown_ok=True)
 def _starts_with(scope, s, prefix):
-    if isinstance(s, Partial) and isinstance(prefix, str) and len(s.known_prefix()) >= len(prefix):
-        return s.known_prefix().lower().startswith(prefix.lower())
-    if isinstance(s, (Unknown, Partial)) or isinstance(prefix, (Unknown, Partial)):
-        return Unknown(_why(s if isinstance(s, (Unknown, Partial)) else prefix), key_of("startsWith", [s, prefix]))
-    return _str(s, "startsWith").lower().startswith(_str(prefix, "startsWith").lower())
+    return _affix(s, prefix, "startsWith", True)
 
 
 @fn("endsWith", 2, 2, unknown_ok=True)
 def _ends_with(scope, s, suffix):
-    if isinstance(s, Partial) and isinstance(suffix, str) and len(s.known_suffix()) >= len(suffix):
-        return s.known_suffix().lower().endswith(suffix.lower())
-    if isinstance(s, (Unknown, Partial)) or isinstance(suffix, (Unknown, Partial)):
-        return Unknown(_why(s if isinstance(s, (Unknown, Partial)) else suffix), key_of("endsWith", [s, suffix]))
-    return _str(s, "endsWith").lower().endswith(_str(suffix, "endsWith").lower())
+    return _affix(s, suffix, "endsWith", False)
 
 
 @fn("indexOf", 2, 2)

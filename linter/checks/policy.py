@@ -3,7 +3,6 @@ REQ-FLEX-MAXSURGE."""
 
 from __future__ import annotations
 
-
 from linter.arm.functions import duration_seconds
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown

@@ -71,36 +71,8 @@ class Scenario:
 
 
 def _load_scenario(path):
-    import json
-    import os
-
-    from linter.rules import data_dir
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.lower().endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    else:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-        try:
-            data = YAML(typ="safe").load(text)
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            raise PlanError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    from jsonschema import Draft202012Validator
-    with open(os.path.join(data_dir("schemas"), "scenario.schema.json"), encoding="utf-8") as fh:
-        schema = json.load(fh)
-    for e in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        from linter.config import _explain
-        raise PlanError(f"{path}: {_explain(e, schema)}")
-    return data
+    from linter import specfile
+    return specfile.load(path, "scenario.schema.json", PlanError, "a mapping (seed, events, ...)")
 
 
 # --- the template's scale sets ------------------------------------------------------------------
@@ -124,10 +96,10 @@ class SetConfig:
 
 def sets_from_template(path, parameters=(), edition="2026", location=None, now=None):
     """(SetConfig list, lint report) for a template."""
-    from linter.checks.vmss import as_bool, as_number, facts, get
-    from linter.engine import Context, Engine, Report, Settings
     from linter.arm.template import MISSING
     from linter.arm.values import Partial, Unknown
+    from linter.checks.vmss import as_bool, as_number, facts, get
+    from linter.engine import Context, Engine, Report, Settings
     from linter.jsonc import ci_get
     settings = Settings(edition=edition, require_auto_upgrade=True, parameters=list(parameters),
                         location=location, now=now)
