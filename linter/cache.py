@@ -36,11 +36,17 @@ def stamp(files) -> str:
     return "\n".join(parts)
 
 
-def cached(kind: str, files, compute):
-    """``compute()`` (JSON-able), or its cached value while ``files`` are unchanged."""
-    key = stamp(files)
+MISS = object()
+
+
+def _path(kind: str, key: str):
     cdir = cache_dir()
-    path = os.path.join(cdir, f"{kind}-{zlib.crc32(key.encode()):08x}.json") if cdir else None
+    return os.path.join(cdir, f"{kind}-{zlib.crc32(key.encode()):08x}.json") if cdir else None
+
+
+def read(kind: str, key: str):
+    """The cached value of ``kind`` for ``key``, or ``MISS``."""
+    path = _path(kind, key)
     if path:
         try:
             with open(path, encoding="utf-8") as fh:
@@ -49,9 +55,22 @@ def cached(kind: str, files, compute):
                 return data["value"]
         except (OSError, ValueError):
             pass
-    value = compute()
+    return MISS
+
+
+def write(kind: str, key: str, value) -> None:
+    path = _path(kind, key)
     if path:
         _write(path, {"key": key, "value": value})
+
+
+def cached(kind: str, files, compute):
+    """``compute()`` (JSON-able), or its cached value while ``files`` are unchanged."""
+    key = stamp(files)
+    value = read(kind, key)
+    if value is MISS:
+        value = compute()
+        write(kind, key, value)
     return value
 
 

@@ -57,6 +57,8 @@ class Settings:
 
     def ignored_in(self, path: str) -> set:
         """Codes (prefixes) ignored for ``path`` by per-file-ignores."""
+        if not self.per_file_ignores:
+            return set()
         import fnmatch
         rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
         out = set()
@@ -66,9 +68,9 @@ class Settings:
         return out
 
     def excluded(self, path: str) -> bool:
-        import fnmatch
         if not self.exclude:
             return False
+        import fnmatch
         rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
         return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") for g in self.exclude)
 

@@ -30,7 +30,7 @@ class RuleError(Exception):
 
 class Rule:
     __slots__ = ("code", "name", "severity", "summary", "requirements", "editions", "enabled_by", "type_lower",
-                 "type", "when", "function", "given", "options", "messages", "fix", "docs", "path")
+                 "type", "when", "function", "given", "options", "messages", "fix", "_docs", "path")
 
     def __init__(self, d: dict, path: str = ""):
         self.code = d["code"]
@@ -52,8 +52,14 @@ class Rule:
         msg = d["message"]
         self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
         self.fix = d.get("fix") or {"kind": "none", "description": ""}
-        self.docs = d["docs"]
+        self._docs = d.get("docs")  # from the rule file; from the documentation cache when loaded lazily
         self.path = path
+
+    @property
+    def docs(self) -> dict:
+        if self._docs is None:
+            self._docs = _lazy_docs().get(self.code) or {"what": "", "why": "", "fix": ""}
+        return self._docs
 
     def to_dict(self) -> dict:
         d = {"code": self.code, "name": self.name, "severity": self.severity, "summary": self.summary,
@@ -104,13 +110,49 @@ def rule_files(rules_dir: str) -> list[str]:
     return [os.path.join(rules_dir, n) for n in names]
 
 
+_DOCS_SOURCE: list = []  # (key, compile) of the last load_rules, for the lazily loaded documentation
+
+
 def load_rules(rules_dir: str | None = None) -> list[Rule]:
-    from linter.cache import cached
+    """The rules, from the cache when the rule files have not changed.
+
+    Linting needs no documentation, so the documentation is cached apart and read only when asked for
+    (``vmsslint rule``, SARIF, docs).
+    """
+    from linter import cache
     rules_dir = rules_dir or data_dir("rules")
     files = rule_files(rules_dir)
-    data = cached("rules", files + [os.path.join(data_dir("schemas"), "rule.schema.json")],
-                  lambda: [[r.path, r.to_dict()] for r in compile_rules(files)])
+    key = cache.stamp(files + [os.path.join(data_dir("schemas"), "rule.schema.json")])
+    data = cache.read("rules", key)
+    if data is cache.MISS:
+        compiled = compile_rules(files)
+        data = [[r.path, _without_docs(r.to_dict())] for r in compiled]
+        cache.write("rules", key, data)
+        cache.write("rule-docs", key, {r.code: r.docs for r in compiled})
+        return compiled
+    _DOCS_SOURCE[:] = [(key, files)]
     return [Rule(d, p) for p, d in data]
+
+
+def _without_docs(d: dict) -> dict:
+    d = dict(d)
+    d.pop("docs", None)
+    return d
+
+
+def _lazy_docs() -> dict:
+    from linter import cache
+    if not _DOCS_SOURCE:
+        return {}
+    if len(_DOCS_SOURCE[0]) == 3:
+        return _DOCS_SOURCE[0][2]
+    key, files = _DOCS_SOURCE[0]
+    docs = cache.read("rule-docs", key)
+    if docs is cache.MISS:
+        docs = {r.code: r.docs for r in compile_rules(files)}
+        cache.write("rule-docs", key, docs)
+    _DOCS_SOURCE[0] = (key, files, docs)
+    return docs
 
 
 def compile_rules(files: list[str]) -> list[Rule]:

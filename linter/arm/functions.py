@@ -9,7 +9,6 @@ computations stay equal.  Semantics follow Microsoft's template function referen
 
 from __future__ import annotations
 
-import base64 as _b64
 import json
 import math
 import re
@@ -746,13 +745,15 @@ def _last_index_of(scope, s, item):
 
 @fn("base64", 1, 1)
 def _base64(scope, s):
-    return _b64.b64encode(_str(s, "base64").encode("utf-8")).decode("ascii")
+    import base64
+    return base64.b64encode(_str(s, "base64").encode("utf-8")).decode("ascii")
 
 
 @fn("base64ToString", 1, 1)
 def _base64_to_string(scope, s):
     try:
-        return _b64.b64decode(_str(s, "base64ToString"), validate=True).decode("utf-8")
+        import base64
+        return base64.b64decode(_str(s, "base64ToString"), validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise EvalError("base64ToString(): the value is not base64-encoded UTF-8") from None
 
