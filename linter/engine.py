@@ -93,6 +93,7 @@ class Report:
         self.findings: list[Finding] = []
         self.notes: list[str] = []  # said with -v: skipped files, parameter files used
         self.clean_files: list[str] = []  # templates checked without a finding (JUnit passes)
+        self.inputs: list[dict] = []  # each template linted and the parameter files that gave its values
         self.templates = 0
         self.files = 0
         self.baselined = 0  # findings hidden by --baseline
@@ -233,6 +234,8 @@ class Engine:
         for p in params:
             if not p.error:
                 self._duplicates(report, p)
+        report.inputs.append({"template": lf.src.display,
+                              "parameters": [p.src.display for p in params if p.src is not None]})
         options = Options(location=settings.location)
         deployment = loader.build(lf, params, options, self._linked_cache)
         before = len(report.findings)

@@ -162,11 +162,15 @@ def write(src, text: str) -> None:
 
 
 def diff(src, text: str) -> str:
+    """A unified diff for a person to read; SAS signatures and passwords in it are masked."""
     import difflib
+
+    from linter.findings import mask
     name = src.display.replace("\\", "/").lstrip("/")
     out = []
     for line in difflib.unified_diff(src.text.splitlines(keepends=True), text.splitlines(keepends=True),
                                      fromfile=f"a/{name}", tofile=f"b/{name}"):
+        line = mask(line)
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 

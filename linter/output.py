@@ -76,6 +76,7 @@ def format_json(report, options) -> str:
         "tool": {"name": "vmsslint", "version": __version__},
         "settings": {"docsEdition": options.get("edition"), "requireAutoUpgrade": options.get("require_auto_upgrade")},
         "findings": [f.to_json() for f in report.sorted()],
+        "templates": report.inputs,
         "summary": {"templates": report.templates, "files": report.files, **counts,
                     **({"baselined": report.baselined} if report.baselined else {})},
     }

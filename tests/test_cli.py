@@ -207,3 +207,11 @@ def test_colour_on_a_terminal_unless_no_color(files):
 
     assert "\033[31merror\033[0m" in on_tty({})
     assert "\033[" not in on_tty({"NO_COLOR": "1"})
+
+
+def test_json_names_the_parameter_files_used(tmp_path):
+    write(tmp_path / "main.json", template(vmss()))
+    write(tmp_path / "main.parameters.json", {"parameters": {}})
+    doc = json.loads(run("lint", "--format", "json", str(tmp_path / "main.json")).stdout)
+    [entry] = doc["templates"]
+    assert entry["template"].endswith("main.json") and entry["parameters"][0].endswith("main.parameters.json")

@@ -275,3 +275,29 @@ def test_hostile_templates_are_bounded(tmp_path):
     write(tmp_path / "deeper.json", '{"resources": %s}' % ("[" * 200 + "]" * 200))
     [f] = lint(tmp_path / "deeper.json").findings
     assert f.code == "VMSS001" and "nesting deeper than" in f.message and (f.line, f.column) == (1, 142)
+
+
+def test_finding_positions_in_a_file_with_a_byte_order_mark(tmp_path):
+    text = json.dumps(template(vmss(**{
+        "properties.virtualMachineProfile.storageProfile.imageReference.version": "7.7.7"})), indent=2)
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    [f] = lint(tmp_path / "bom.json").findings
+    assert (f.code, f.line, f.column) == ("VMSS200", *pos(text, '"7.7.7"'))
+
+
+def test_secrets_are_never_printed(tmp_path):
+    import subprocess
+    import sys
+    sas = "https://sa.blob.core.windows.net/c/x?sv=2022-11-02&se=2020-01-01&sp=r&sig=TOPSECRETSIG%3D"
+    t = template(vmss(**{"properties.virtualMachineProfile.networkProfile.healthProbe.id": sas,
+                         "properties.virtualMachineProfile.osProfile.adminPassword": "Hunter2Hunter2!"}),
+                 parameters={"payload": {"type": "string", "defaultValue": sas}})
+    write(tmp_path / "t.json", t)
+    for fmt in ("text", "json", "sarif", "junit", "github", "azure"):
+        r = subprocess.run([sys.executable, "-m", "linter", "lint", "--format", fmt, "--now", "2026-01-01",
+                            str(tmp_path / "t.json")], capture_output=True, text=True)
+        assert "VMSS302" in r.stdout and "VMSS505" in r.stdout and "VMSS506" in r.stdout
+        assert "TOPSECRETSIG" not in r.stdout + r.stderr and "Hunter2" not in r.stdout + r.stderr
+    from linter.findings import mask
+    assert mask("x?sp=r&sig=abc%3D&se=1") == "x?sp=r&sig=***&se=1"
+    assert mask("AccountKey=abc==;EndpointSuffix=core") == "AccountKey=***;EndpointSuffix=core"
