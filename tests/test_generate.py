@@ -253,3 +253,37 @@ def test_list_images():
 def test_generate_path_keeps_jinja_out_of_lint():
     assert pathlib.Path(generate.__file__).name == "generate.py"
     assert "jinja2" not in open(os.path.join(os.path.dirname(generate.__file__), "engine.py")).read()
+
+
+def test_prompts_on_a_terminal_for_missing_choices(tmp_path):
+    """On a terminal, generate asks for the image (by number) and the health signal."""
+    import pty
+    import sys
+    import time
+    images, _ = generate.support_matrix("2026")
+    wanted = images.index("MicrosoftCblMariner:Azure-Linux:azure-linux-3") + 1
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(sys.executable, [sys.executable, "-m", "linter", "generate", "-o", str(tmp_path / "o")])
+    out = b""
+
+    def read_until(marker, timeout=60):
+        nonlocal out
+        end = time.time() + timeout
+        while marker not in out and time.time() < end:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+        assert marker in out, out.decode(errors="replace")[-500:]
+
+    read_until(b"Image (number)")
+    os.write(fd, f"{wanted}\n".encode())
+    read_until(b"Health signal")
+    os.write(fd, b"extension\n")
+    read_until(b"next: vmsslint lint")
+    os.waitpid(pid, 0)
+    t = json.loads((tmp_path / "o" / "azuredeploy.json").read_text())
+    props = t["resources"][-1]["properties"]["virtualMachineProfile"]
+    assert props["storageProfile"]["imageReference"]["offer"] == "Azure-Linux"
+    assert props["extensionProfile"]["extensions"][0]["properties"]["type"] == "ApplicationHealthLinux"
