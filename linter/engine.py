@@ -144,7 +144,6 @@ class Engine:
         self.all_rules = rules if rules is not None else load_rules()
         self.by_code = {r.code: r for r in self.all_rules}
         self._indexes: dict = {}
-        self.rules_by_type = self.rules_for(settings)
         self._linked_cache: dict = {}
 
     def rules_for(self, settings: Settings) -> dict:
@@ -367,7 +366,6 @@ class Suppressions:
     """
 
     FILE = "file"
-    TEMPLATE_KEYS = ("docs-edition", "require-auto-upgrade", "ignore")
 
     def __init__(self, engine, lf):
         self.engine = engine

@@ -5,13 +5,12 @@ from __future__ import annotations
 from linter.jsonc import JArray, JObject, pointer
 from linter.lazyre import LazyRegex
 
-SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 class Finding:
     __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
-                 "end_column", "resource", "path", "message", "unverifiable", "fix", "rule_severity",
+                 "end_column", "resource", "path", "message", "unverifiable", "fix",
                  "src", "suppressed")
 
     def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
@@ -19,7 +18,6 @@ class Finding:
         self.code = code
         self.name = name
         self.severity = severity
-        self.rule_severity = severity
         self.requirements = list(requirements)
         self.src = src
         self.file = src.display if src is not None else ""
@@ -103,8 +101,3 @@ def mask(text: str) -> str:
         return text
     text = _SAS_SIG.sub(lambda m: m.group(1) + "***", text)
     return _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
-
-
-def mask_secret(value: str) -> str:
-    """A secret value shown as its length only."""
-    return f"<secret, {len(value)} characters>" if isinstance(value, str) else "<secret>"

@@ -25,7 +25,6 @@ GALLERY_API = "2025-03-03"
 SF_API = "2021-06-01"
 WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftsqlserver")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 DEFAULTS = {
     "name": "vmss",

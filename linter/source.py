@@ -74,13 +74,6 @@ class SourceFile:
         line = bisect.bisect_right(starts, offset) - 1
         return line + 1, offset - starts[line] + 1
 
-    def line_text(self, line: int) -> str:
-        starts = self._line_starts()
-        if line < 1 or line > len(starts):
-            return ""
-        end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1]:end].rstrip("\r")
-
 
 def decode(data: bytes) -> tuple[str, str]:
     """Decode file bytes the way Azure accepts them: UTF-8 with or without BOM, or UTF-16 with BOM."""

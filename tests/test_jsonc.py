@@ -116,8 +116,3 @@ def test_pointer_and_case_insensitive_get():
     inner = props["a/b"]
     assert pointer(inner, "c~d") == "/Resources/0/Properties/a~1b/c~0d"
     assert ci_get(props, "A/B") == {"c~d": 1}
-
-
-def test_line_text():
-    src = SourceFile("t.json", "a\r\nbb\ncc")
-    assert [src.line_text(i) for i in (1, 2, 3)] == ["a", "bb", "cc"]

@@ -18,7 +18,6 @@ from linter.arm.values import Partial, Unknown, canon, first_unknown
 from linter.lazyre import LazyRegex
 
 MAX_STRING = 4 * 1024 * 1024
-MAX_ARRAY = 100_000
 
 FUNCTIONS: dict = {}
 

@@ -8,7 +8,7 @@ unknown piece inside a name keeps its canonical key, so that two names computed 
 
 from __future__ import annotations
 
-from linter.arm.values import Partial, Unknown, canon
+from linter.arm.values import Partial, canon
 
 INCOMPARABLE = object()
 
@@ -89,7 +89,3 @@ def normal_region(value):
     if isinstance(value, str):
         return value.replace(" ", "").lower()
     return None
-
-
-def is_unknown(value) -> bool:
-    return isinstance(value, (Unknown, Partial))

@@ -429,7 +429,7 @@ def _eval_with_origin(node, scope, here):
             if isinstance(cond, bool):
                 return _eval_with_origin(args[1] if cond else args[2], scope, here)
     elif kind in ("get", "idx"):
-        base, base_origin = _eval_with_origin(node[1], scope, here)
+        base, _ = _eval_with_origin(node[1], scope, here)
         key = node[2] if kind == "get" else evaluate(node[2], scope)
         if isinstance(key, (Unknown, Partial)):
             return Unknown(_why(key)), here

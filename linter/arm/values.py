@@ -83,10 +83,6 @@ class Partial:
         return f"Partial({self.display()!r})"
 
 
-def is_unknown(value) -> bool:
-    return isinstance(value, (Unknown, Partial))
-
-
 def contains_unknown(value, _depth=0) -> bool:
     if isinstance(value, (Unknown, Partial)):
         return True

@@ -30,7 +30,6 @@ def check(name: str, options: dict | None = None, variants: tuple = ("default",)
 
     def deco(func):
         CHECKS[name] = (func, schema, variants)
-        func.check_name = name
         return func
     return deco
 

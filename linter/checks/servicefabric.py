@@ -10,7 +10,6 @@ from linter.checks.vmss import as_bool, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
 CLUSTER = "microsoft.servicefabric/clusters"
-MANAGED_NODETYPE = "microsoft.servicefabric/managedclusters/nodetypes"
 
 
 def _setting(ext, name):

@@ -13,7 +13,6 @@ from linter.arm.values import Partial, Unknown, canon
 from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
 from linter.jsonc import ci_get, ci_key
 
-VMSS = "microsoft.compute/virtualmachinescalesets"
 VMSS_EXT = "microsoft.compute/virtualmachinescalesets/extensions"
 HEALTH_PUBLISHER = "microsoft.managedservices"
 HEALTH_TYPES = ("applicationhealthlinux", "applicationhealthwindows")
