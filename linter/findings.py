@@ -10,8 +10,7 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 class Finding:
     __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
-                 "end_column", "resource", "path", "message", "unverifiable", "fix",
-                 "src", "suppressed")
+                 "end_column", "resource", "path", "message", "unverifiable", "fix", "src")
 
     def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
                  unverifiable=False, fix=None):
@@ -31,7 +30,6 @@ class Finding:
         self.message = mask(message)
         self.unverifiable = unverifiable
         self.fix = fix
-        self.suppressed = False
 
     def sort_key(self):
         return (self.file, self.line, self.column, self.code, self.message)
