@@ -435,63 +435,58 @@ class Backend:
         up.batches.append(batch)
         self.note(ss, "batch-started", batch=index, instances=ids)
         end = self.now
-        o = self.outcomes
         first_batch = index == 0
         for iid in ids:
-            inst = ss.by_id(iid)
-            # ORCH-REPLACE: a new OS disk from the target image; model extensions and settings applied,
-            # data disks kept. (With maxSurge, new instances come up first: capacity never drops.)
-            inst.previous_image, inst.image = inst.image, up.target
-            inst.state = "upgrading"
-            up.attempted.add(iid)
-            t = self.now + o.disk_seconds
-            if ss.credentials_expired and first_batch:
-                # ORCH-CREDENTIALS: expired credentials fail the upgrade; the first batch is left failed
-                inst.extensions_ok = False
-                inst.healthy = False
-                inst.state = "failed"
-                up.failed.add(iid)
-                batch["failed"].append(iid)
-                batch["done"][iid] = t
-                end = max(end, t)
-                continue
-            ok = o.healthy_after_upgrade(inst)
-            if ss.health_signal == "none":
-                # ORCH-HEALTH-DEFAULT: healthy when powered on and every extension provisioned
-                inst.extensions_ok = ok
-                inst.healthy = ok
-                if ok:
-                    inst.state = "upgraded"
-                else:
-                    inst.state = "failed"
-                    up.failed.add(iid)
-                    batch["failed"].append(iid)
-                batch["done"][iid] = t
-                end = max(end, t)
-                continue
-            # ORCH-HEALTH-WAIT: up to 5 minutes for the probe or extension to report healthy
-            if ok:
-                inst.healthy = True
-                inst.state = "upgraded"
-                batch["done"][iid] = t + o.boot_seconds
-                end = max(end, t + o.boot_seconds)
-                continue
-            inst.healthy = False
-            t += HEALTH_WAIT
-            up.failed.add(iid)
-            if ss.disable_rollback or up.manual:
-                inst.state = "failed"  # kept on the new, failing disk (disableAutomaticRollback / manual)
-                batch["failed"].append(iid)
-            else:
-                inst.image, inst.previous_image = inst.previous_image, inst.image  # previous OS disk back
-                inst.healthy = True
-                inst.state = "rolledBack"
-                up.rolled_back.add(iid)
-                batch["rolledBack"].append(iid)
-                t += o.rollback_seconds
-            batch["done"][iid] = t
-            end = max(end, t)
+            done = self._upgrade_instance(up, batch, ss.by_id(iid), first_batch)
+            batch["done"][iid] = done
+            end = max(end, done)
         self.at(end, self._batch_end, up, batch)
+
+    def _upgrade_instance(self, up, batch, inst, first_batch) -> int:
+        """Upgrade one instance of a batch; returns when it is done: healthy, failed, or rolled back."""
+        ss, o = up.set, self.outcomes
+        # ORCH-REPLACE: a new OS disk from the target image; model extensions and settings applied,
+        # data disks kept. (With maxSurge, new instances come up first: capacity never drops.)
+        inst.previous_image, inst.image = inst.image, up.target
+        inst.state = "upgrading"
+        up.attempted.add(inst.id)
+        t = self.now + o.disk_seconds
+        if ss.credentials_expired and first_batch:
+            # ORCH-CREDENTIALS: expired credentials fail the upgrade; the first batch is left failed
+            inst.extensions_ok = False
+            return self._failed(up, batch, inst, t)
+        ok = o.healthy_after_upgrade(inst)
+        if ss.health_signal == "none":
+            # ORCH-HEALTH-DEFAULT: healthy when powered on and every extension provisioned
+            inst.extensions_ok = ok
+            return self._healthy(inst, t) if ok else self._failed(up, batch, inst, t)
+        # ORCH-HEALTH-WAIT: up to 5 minutes for the probe or extension to report healthy
+        if ok:
+            return self._healthy(inst, t + o.boot_seconds)
+        t += HEALTH_WAIT
+        if ss.disable_rollback or up.manual:
+            return self._failed(up, batch, inst, t)  # kept on the new, failing disk
+        up.failed.add(inst.id)
+        inst.image, inst.previous_image = inst.previous_image, inst.image  # its previous OS disk back
+        inst.healthy = True
+        inst.state = "rolledBack"
+        up.rolled_back.add(inst.id)
+        batch["rolledBack"].append(inst.id)
+        return t + o.rollback_seconds
+
+    @staticmethod
+    def _healthy(inst, t) -> int:
+        inst.healthy = True
+        inst.state = "upgraded"
+        return t
+
+    @staticmethod
+    def _failed(up, batch, inst, t) -> int:
+        inst.healthy = False
+        inst.state = "failed"
+        up.failed.add(inst.id)
+        batch["failed"].append(inst.id)
+        return t
 
     def _batch_end(self, up, batch):
         ss = up.set
