@@ -147,8 +147,11 @@ def test_output_file_is_written_atomically(files, tmp_path, monkeypatch):
 def test_readme_quick_start_command_works():
     """The README's first command lints examples/: it must run and exit 0 or 1, never 2."""
     r = run("lint", "examples", cwd=REPO)
-    assert r.returncode in (0, 1), r.stderr
-    assert "template" in r.stdout
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    assert {ln.split()[1] for ln in lines if ln.startswith("examples/needs-work/")} >= {"VMSS200", "VMSS201", "VMSS300"}
+    assert not any(ln.startswith("examples/ready/") for ln in lines)  # the compliant example passes
+    assert "in 2 templates." in r.stdout
 
 
 @pytest.mark.parametrize("argv", [

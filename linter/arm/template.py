@@ -76,11 +76,10 @@ def own_loc(value):
 class Diagnostic:
     """A problem found while loading or evaluating (not by a rule): parse errors, bad expressions."""
 
-    __slots__ = ("code", "message", "loc", "src", "offset", "end", "resource", "severity")
+    __slots__ = ("code", "message", "loc", "severity")
 
-    def __init__(self, code, message, loc=None, src=None, offset=0, end=None, resource=None, severity=None):
-        self.code, self.message, self.loc = code, message, loc
-        self.src, self.offset, self.end, self.resource, self.severity = src, offset, end, resource, severity
+    def __init__(self, code, message, loc=None, severity=None):
+        self.code, self.message, self.loc, self.severity = code, message, loc, severity
 
 
 class Options:
@@ -101,18 +100,17 @@ class Deployment:
         self.options = options
         self.resources: list[Resource] = []
         self.diagnostics: list[Diagnostic] = []
-        self.files = [src]
         self._diag_seen: set = set()
         self.nested_depth = 0
         self.linked_stack: list[str] = [os.path.abspath(src.path)]
         self.copy_iterations = 0
 
-    def diag(self, code, message, loc=None, resource=None, severity=None):
+    def diag(self, code, message, loc=None, severity=None):
         key = (code, id(loc[0]) if loc else None, loc[1] if loc else None, message)
         if key in self._diag_seen:
             return
         self._diag_seen.add(key)
-        self.diagnostics.append(Diagnostic(code, message, loc=loc, resource=resource, severity=severity))
+        self.diagnostics.append(Diagnostic(code, message, loc=loc, severity=severity))
 
 
 class Scope:
@@ -630,8 +628,6 @@ def _nested_deployment(dep, res, scope, load_linked, base_dir):
             dep.diag("VMSS006", f"linked template '{rel}' cannot be read: {exc}",
                      (link, ci_key(link, "relativePath")), severity="info")
             return
-        if linked_src not in dep.files:
-            dep.files.append(linked_src)
         inner = True
     else:
         return

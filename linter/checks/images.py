@@ -130,7 +130,8 @@ def gallery_not_excluded(ctx, target, options):
     versions = gallery_versions(ctx, target.resource)
     if versions == "unknown" or not versions:
         return
-    region, region_loc = _set_region(target.resource)
+    region, _ = _set_region(target.resource)
+    want = resourceid.normal_region(region)
     for v in versions:
         ex, eloc = get(v.evaluated(), "properties.publishingProfile.excludeFromLatest")
         if isinstance(ex, (Unknown, Partial)):
@@ -140,7 +141,6 @@ def gallery_not_excluded(ctx, target, options):
             yield fail(eloc, version=v.display_name(), scope="everywhere")
             continue
         regions, _ = _region_entries(v)
-        want = resourceid.normal_region(region)
         for entry in regions if isinstance(regions, list) else []:
             if not isinstance(entry, dict):
                 continue

@@ -24,6 +24,11 @@ def _ids(ids, limit=12):
     return text + (f",… ({len(ids)} instances)" if len(ids) > limit else "")
 
 
+def blocker_lines(plan) -> list:
+    """The findings that make Azure refuse a set, one line each."""
+    return [f"{f.file}:{f.line}:{f.column}: {f.code} {f.message}" for f in plan.get("blockers") or []]
+
+
 def describe(config, instances=None) -> str:
     p = config.policy
     signal = {"probe": "load balancer health probe", "extension": "Application Health extension",
@@ -50,8 +55,7 @@ def text(plans, stats=None) -> str:
                        f"{r['instances'] if r else cfg.capacity} instances (--instances N to choose)")
         if plan.get("blockers"):
             out.append("  not simulated: Azure would refuse this set:")
-            for f in plan["blockers"]:
-                out.append(f"    {f.file}:{f.line}:{f.column}: {f.code} {f.message}")
+            out += [f"    {line}" for line in blocker_lines(plan)]
             out.append("")
             continue
         if r.get("refused"):
@@ -141,8 +145,7 @@ def html_report(plans, stats=None, title="vmsslint plan") -> str:
                      f"<p class='muted'>{html.escape(describe(cfg, r['instances'] if r else None))}</p>")
         if plan.get("blockers"):
             parts.append("<p><b>Not simulated: Azure would refuse this set.</b></p><ul>")
-            for f in plan["blockers"]:
-                parts.append(f"<li>{html.escape(f'{f.file}:{f.line}:{f.column}: {f.code} {f.message}')}</li>")
+            parts += [f"<li>{html.escape(line)}</li>" for line in blocker_lines(plan)]
             parts.append("</ul>")
             continue
         if r.get("refused") or r["start"] is None:
