@@ -85,10 +85,13 @@ class Diagnostic:
 class Options:
     """Facts about the deployment that the template itself does not say."""
 
-    def __init__(self, location=None, subscription_id=None, resource_group=None):
+    def __init__(self, location=None, subscription_id=None, resource_group=None, deployment_name=None,
+                 tenant_id=None):
         self.location = location
         self.subscription_id = subscription_id
         self.resource_group = resource_group
+        self.deployment_name = deployment_name
+        self.tenant_id = tenant_id
 
 
 class Deployment:
@@ -480,6 +483,12 @@ class Resource:
             self._evaluated, _ = evaluate_value(self.raw, (self.raw, None), self.scope)
         return self._evaluated
 
+    def api_version(self):
+        k = ci_key(self.raw, "apiVersion")
+        if k is None:
+            return None
+        return evaluate_value(self.raw[k], (self.raw, k), self.scope)[0]
+
     def get(self, path: str):
         """Evaluate one dotted path (case-insensitive); returns (value, loc) or (MISSING, loc of the nearest parent)."""
         value = self.evaluated()
@@ -527,6 +536,7 @@ def load_deployment(root: JObject, src, param_values: dict, options: Options, lo
     """
     dep = Deployment(root, src, options)
     scope = Scope(dep, root, param_values)
+    dep.root_scope = scope
     _collect(dep, root, scope, None, load_linked, os.path.dirname(src.path))
     return dep
 

@@ -143,6 +143,11 @@ def _canon_default(obj):
     return c
 
 
+def display_expression(value: Unknown) -> str:
+    """The expression text of an unknown value, for people (no internal markers)."""
+    return (value.key or value.why).replace("\x00", "")
+
+
 def display(value, limit: int = 200) -> str:
     """A short human rendering of an evaluated value for messages."""
     if isinstance(value, Unknown):
