@@ -20,6 +20,10 @@ from linter.rules import Rule, load_rules
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
+#: The engine rule each kind of evaluation diagnostic (linter.arm.template.KINDS) becomes.
+DIAGNOSTIC_CODES = {"syntax": "VMSS003", "evaluation": "VMSS004", "limit": "VMSS005", "linked": "VMSS006"}
+
+
 class Settings:
     """Everything that changes what the lint reports."""
 
@@ -278,8 +282,9 @@ class Engine:
                                          f"cannot tell whether {', or whether '.join(conds)}: {why}; not checked: "
                                          f"{', '.join(sorted(codes))}")
         for d in deployment.diagnostics:
-            if d.loc is not None and not supp.suppressed(supp.owner(d.loc[0]), d.code):
-                self._engine_finding(out, d.code, d.loc, None, d.message, d.severity)
+            code = DIAGNOSTIC_CODES[d.kind]
+            if d.loc is not None and not supp.suppressed(supp.owner(d.loc[0]), code):
+                self._engine_finding(out, code, d.loc, None, d.message, d.severity)
         supp.report_problems(out, index, settings)
         report.findings.extend(out)
 
@@ -307,7 +312,7 @@ class Engine:
                 dedup = (rule.code, id(src), start, result.variant, result.status)
                 earlier = seen.get(dedup)
                 if earlier is not None:  # one place, several sets (a shared parameter or variable)
-                    _add_resource_name(earlier, res.display_name())
+                    earlier.add_resource(res.display_name())
                     continue
                 if result.status == "unverifiable":
                     message = f"{rule.summary} Cannot verify: {result.why}."
@@ -458,17 +463,6 @@ def _vmsslint_meta(obj):
         return None
     k = ci_key(meta, "vmsslint")
     return None if k is None else (meta, meta[k])
-
-
-def _add_resource_name(finding, name, limit=5):
-    names = finding.resource.split(", ") if finding.resource else []
-    if name in names or (names and names[-1].startswith("+")):
-        if names and names[-1].startswith("+") and name not in names:
-            names[-1] = f"+{int(names[-1][1:].split()[0]) + 1} more"
-            finding.resource = ", ".join(names)
-        return
-    names.append(name if len(names) < limit else "+1 more")
-    finding.resource = ", ".join(names)
 
 
 def iter_json_files(paths, report):

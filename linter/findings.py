@@ -10,7 +10,7 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 class Finding:
     __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
-                 "end_column", "resource", "path", "message", "unverifiable", "fix", "src")
+                 "end_column", "resources", "path", "message", "unverifiable", "fix", "src")
 
     def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
                  unverifiable=False, fix=None):
@@ -25,11 +25,21 @@ class Finding:
             self.end_line, self.end_column = src.position(max(start, end))
         else:
             self.line = self.column = self.end_line = self.end_column = 1
-        self.resource = resource
+        #: every resource concerned, by evaluated name (a shared parameter can concern several sets)
+        self.resources = [resource] if resource else []
         self.path = path
         self.message = mask(message)
         self.unverifiable = unverifiable
         self.fix = fix
+
+    @property
+    def resource(self) -> str:
+        """The resources for display: up to five names, then how many more."""
+        return resource_list(self.resources)
+
+    def add_resource(self, name: str):
+        if name and name not in self.resources:
+            self.resources.append(name)
 
     def sort_key(self):
         return (self.file, self.line, self.column, self.code, self.message)
@@ -46,6 +56,7 @@ class Finding:
             "endLine": self.end_line,
             "endColumn": self.end_column,
             "resource": self.resource,
+            "resources": list(self.resources),
             "path": self.path,
             "message": self.message,
         }
@@ -56,6 +67,14 @@ class Finding:
             out["fix"] = ({"applicability": self.fix.applicability, "description": self.fix.description}
                           if isinstance(self.fix, Fix) else {"applicability": "none", "reason": self.fix.reason})
         return out
+
+
+def resource_list(names, limit: int = 5) -> str:
+    from linter.arm.values import shorten, visible
+    shown = [shorten(visible(n), 120) for n in names[:limit]]
+    if len(names) > limit:
+        shown.append(f"+{len(names) - limit} more")
+    return ", ".join(shown)
 
 
 def span(loc):

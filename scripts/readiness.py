@@ -43,7 +43,7 @@ def main(root: str, edition: str = "2026") -> str:
         for f in report.findings:
             if f.severity != "error" or f.code in ("VMSS100",) or not f.resource:
                 continue
-            for name in f.resource.split(", "):
+            for name in f.resources:
                 key = (os.path.relpath(f.src.path, root), name)
                 if key in sets:
                     sets[key].add(f.code)

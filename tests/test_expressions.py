@@ -206,8 +206,8 @@ def test_partial_resource_id_keeps_type_and_names():
     value, _ = ev("resourceId('Microsoft.Network/loadBalancers/probes', 'lb', 'p')")
     assert isinstance(value, Partial)
     assert value.known_suffix() == "/providers/Microsoft.Network/loadBalancers/lb/probes/p"
-    assert value.display() == ("/subscriptions/{subscription().subscriptionId}/resourceGroups/"
-                               "{resourceGroup().name}/providers/Microsoft.Network/loadBalancers/lb/probes/p")
+    assert value.display() == ("/subscriptions/[subscription().subscriptionId]/resourceGroups/"
+                               "[resourceGroup().name]/providers/Microsoft.Network/loadBalancers/lb/probes/p")
 
 
 def test_documentation_health_probe_example_resolves_to_the_probe():
@@ -258,7 +258,7 @@ def test_evaluation_errors_are_diagnostics(text, message):
         assert value == "" and dep.diagnostics == []
         return
     assert isinstance(value, Unknown)
-    assert [d.code for d in dep.diagnostics] == ["VMSS004"]
+    assert [d.kind for d in dep.diagnostics] == ["evaluation"]
     assert message in dep.diagnostics[0].message
 
 
@@ -293,4 +293,4 @@ def test_hostile_expressions_are_bounded():
     with pytest.raises(ExprSyntaxError):
         parse(deep)
     value, dep = ev("range(0, 100000)")
-    assert isinstance(value, Unknown) and dep.diagnostics[0].code == "VMSS004"
+    assert isinstance(value, Unknown) and dep.diagnostics[0].kind == "evaluation"

@@ -127,7 +127,7 @@ def evaluate_template(template, parameters=None, context: Context | None = None,
             secret = isinstance(tname, str) and tname.startswith("Secure")
             outputs[name] = {"type": tname, "value": to_json(value, secret)}
     return {"parameters": out_params, "resources": resources, "outputs": outputs,
-            "diagnostics": [{"code": d.code, "message": d.message} for d in dep.diagnostics]}
+            "diagnostics": [{"kind": d.kind, "message": d.message} for d in dep.diagnostics]}
 
 
 def evaluate_outputs(template, parameters=None, context: Context | None = None) -> dict:

@@ -7,9 +7,9 @@ literal leading bracket.  Grammar::
     primary := STRING | NUMBER | NAME ( '.' NAME )? '(' [ expr ( ',' expr )* ] ')'
 
 Strings are single-quoted with ``''`` for a quote; function names are case-insensitive;
-``ns.name(...)`` calls a user-defined function.  Nodes are small tuples:
-``('lit', value)``, ``('call', lname, args, name)``, ``('get', expr, name)``,
-``('idx', expr, expr)``.
+``ns.name(...)`` calls a user-defined function.  Nodes are small named classes (:class:`Lit`,
+:class:`Call`, :class:`Get`, :class:`Index`), each keeping its own source text; one visitor
+(:func:`linter.arm.functions.walk`) evaluates them.
 """
 
 from __future__ import annotations
@@ -67,6 +67,53 @@ def parse(text: str):
     return node
 
 
+class Node:
+    """A parsed expression node.  ``text`` is the node's own source text in the template."""
+
+    __slots__ = ("text",)
+    kind = ""
+
+
+class Lit(Node):
+    """A literal: a string, a number, ``true``/``false``/``null``."""
+
+    __slots__ = ("value",)
+    kind = "lit"
+
+    def __init__(self, value, text):
+        self.value, self.text = value, text
+
+
+class Call(Node):
+    """``name(args...)``; ``lname`` is the lower-case name used for lookup."""
+
+    __slots__ = ("lname", "name", "args")
+    kind = "call"
+
+    def __init__(self, name, args, text):
+        self.name, self.lname, self.args, self.text = name, name.lower(), args, text
+
+
+class Get(Node):
+    """``base.name``: a property access."""
+
+    __slots__ = ("base", "name")
+    kind = "get"
+
+    def __init__(self, base, name, text):
+        self.base, self.name, self.text = base, name, text
+
+
+class Index(Node):
+    """``base[index]``: an array index or a computed property name."""
+
+    __slots__ = ("base", "index")
+    kind = "index"
+
+    def __init__(self, base, index, text):
+        self.base, self.index, self.text = base, index, text
+
+
 class _Parser:
     def __init__(self, text: str):
         if len(text) > MAX_EXPR_LENGTH:
@@ -84,14 +131,14 @@ class _Parser:
             kind = m.lastgroup
             if kind == "e":
                 raise ExprSyntaxError(f"unexpected character {m.group('e')!r}", m.start("e"))
-            self.toks.append((kind, m.group(kind), m.start(kind)))
+            self.toks.append((kind, m.group(kind), m.start(kind), m.end(kind)))
             pos = m.end()
         self.i = 0
         self.depth = 0
 
     def peek(self, k=0):
         j = self.i + k
-        return self.toks[j] if j < len(self.toks) else (None, None, len(self.text))
+        return self.toks[j] if j < len(self.toks) else (None, None, len(self.text), len(self.text))
 
     def take(self, kind=None, value=None):
         tok = self.peek()
@@ -101,6 +148,9 @@ class _Parser:
             raise ExprSyntaxError(f"expected {want}, found {found}", tok[2])
         self.i += 1
         return tok
+
+    def _end(self):
+        return self.toks[self.i - 1][3]
 
     def parse(self):
         if not self.toks:
@@ -115,13 +165,21 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_EXPR_DEPTH:
             raise ExprSyntaxError(f"expression nested deeper than {MAX_EXPR_DEPTH} levels", self.peek()[2])
-        kind, val, pos = self.peek()
+        kind, val, pos, end = self.peek()
         if kind == "s":
             self.i += 1
-            node = ("lit", val[1:-1].replace("''", "'"))
+            node = Lit(val[1:-1].replace("''", "'"), val)
         elif kind == "n":
             self.i += 1
-            node = ("lit", float(val) if "." in val else int(val))
+            if "." in val:
+                number = float(val)
+            else:
+                if len(val.lstrip("-")) > 19:
+                    raise ExprSyntaxError(f"the number {val[:24]}... does not fit in a 64-bit integer", pos)
+                number = int(val)
+                if not -2 ** 63 <= number < 2 ** 63:
+                    raise ExprSyntaxError(f"the number {val} does not fit in a 64-bit integer", pos)
+            node = Lit(number, val)
         elif kind == "i":
             self.i += 1
             name = val
@@ -131,7 +189,7 @@ class _Parser:
             if self.peek()[1] != "(":
                 low = name.lower()
                 if low in ("true", "false", "null"):
-                    node = ("lit", {"true": True, "false": False, "null": None}[low])
+                    node = Lit({"true": True, "false": False, "null": None}[low], val)
                 else:
                     raise ExprSyntaxError(f"{name!r} must be a function call: write {name}(...)", pos)
             else:
@@ -143,7 +201,7 @@ class _Parser:
                         self.i += 1
                         args.append(self.expr())
                 self.take("p", ")")
-                node = ("call", name.lower(), tuple(args), name)
+                node = Call(name, tuple(args), self.text[pos:self._end()])
         elif kind is None:
             raise ExprSyntaxError("unexpected end of the expression", pos)
         else:
@@ -153,12 +211,12 @@ class _Parser:
             if tok[1] == ".":
                 self.i += 1
                 name = self.take("i")[1]
-                node = ("get", node, name)
+                node = Get(node, name, self.text[pos:self._end()])
             elif tok[1] == "[":
                 self.i += 1
                 index = self.expr()
                 self.take("p", "]")
-                node = ("idx", node, index)
+                node = Index(node, index, self.text[pos:self._end()])
             else:
                 break
         self.depth -= 1
@@ -213,22 +271,8 @@ def type_name(value) -> str:
 
 
 def node_text(node) -> str:
-    """Canonical source text of a parsed node (used as the key of unknown results)."""
-    kind = node[0]
-    if kind == "lit":
-        v = node[1]
-        if isinstance(v, str):
-            return "'" + v.replace("'", "''") + "'"
-        if isinstance(v, bool):
-            return "true()" if v else "false()"
-        if v is None:
-            return "null()"
-        return str(v)
-    if kind == "call":
-        return f"{node[3]}({', '.join(node_text(a) for a in node[2])})"
-    if kind == "get":
-        return f"{node_text(node[1])}.{node[2]}"
-    return f"{node_text(node[1])}[{node_text(node[2])}]"
+    """The source text of a parsed node, as written in the template."""
+    return node.text
 
 
 def key_of(fname: str, args) -> str | None:

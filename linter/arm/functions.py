@@ -14,40 +14,97 @@ import math
 import re
 
 from linter.arm.expr import EvalError, Unsupported, key_of, member, node_text, type_name
-from linter.arm.values import Partial, Unknown, canon, first_unknown
+from linter.arm.limits import MAX_STRING, check_int, check_items, check_string_size
+from linter.arm.values import Partial, Unknown, canon, contains_unknown, first_unknown, is_secret
 from linter.lazyre import LazyRegex
-
-MAX_STRING = 4 * 1024 * 1024
 
 FUNCTIONS: dict = {}
 
 
-def fn(name, lo=0, hi=None, unknown_ok=False, lazy=False):
+def fn(name, lo=0, hi=None, unknown_ok=False, lazy=False, shape=False):
+    """Register a template function.
+
+    By default an argument that is or holds an unknown makes the result unknown.  ``shape``
+    functions look only at the structure of their arguments (``length()``, ``first()``, ...) and
+    receive arrays and objects that hold unknowns; ``unknown_ok`` functions receive unknowns in
+    every position and handle them themselves; ``lazy`` ones receive the argument nodes.
+    """
     def deco(impl):
-        FUNCTIONS[name.lower()] = (impl, lo, hi, unknown_ok, lazy, name)
+        FUNCTIONS[name.lower()] = (impl, lo, hi, unknown_ok, lazy, name, shape)
         return impl
     return deco
 
 
+# --- the evaluator: one visitor over the named nodes of linter.arm.expr -------------------------
+
+def walk(node, scope, here=None):
+    """Evaluate ``node`` in ``scope``: ``(value, origin)``.
+
+    ``origin`` is where the value was written when the expression only passes a value on
+    (``parameters('x')``, ``variables('v').a[0]``, a decided ``if()``), else ``here``.
+    """
+    scope.deployment.budget.tick()
+    return _VISIT[node.kind](node, scope, here)
+
+
 def evaluate(node, scope):
-    kind = node[0]
-    if kind == "lit":
-        return node[1]
-    if kind == "call":
-        return call(node, scope)
-    base = evaluate(node[1], scope)
-    if kind == "get":
-        return member(base, node[2])
-    index = evaluate(node[2], scope)
+    return walk(node, scope)[0]
+
+
+def _visit_lit(node, scope, here):
+    return node.value, here
+
+
+def _visit_call(node, scope, here):
+    lname, args = node.lname, node.args
+    if lname in ("parameters", "variables") and len(args) == 1 and args[0].kind == "lit" \
+            and isinstance(args[0].value, str):
+        getter = scope.parameter_with_loc if lname == "parameters" else scope.variable_with_loc
+        value, origin = getter(args[0].value)
+        return value, origin or here
+    if lname == "if" and len(args) == 3:
+        cond = evaluate(args[0], scope)
+        if isinstance(cond, bool):
+            return walk(args[1] if cond else args[2], scope, here)
+    value = call(node, scope)
+    if isinstance(value, Unknown) and value.text is None:
+        value = value.with_text(node.text)
+    return value, here
+
+
+def _visit_get(node, scope, here):
+    base, _ = walk(node.base, scope, here)
+    return _member_with_origin(base, node.name, here)
+
+
+def _visit_index(node, scope, here):
+    base, _ = walk(node.base, scope, here)
+    index = evaluate(node.index, scope)
     if isinstance(index, (Unknown, Partial)):
-        return Unknown(_why(index), key_of("index", [base, index]) if not isinstance(base, Unknown) else None)
+        return Unknown(_why(index), key_of("index", [base, index]) if not isinstance(base, Unknown) else None,
+                       text=node.text), here
     if isinstance(index, float) and index.is_integer():
         index = int(index)
-    return member(base, index)
+    return _member_with_origin(base, index, here)
+
+
+def _member_with_origin(base, key, here):
+    value = member(base, key)
+    if isinstance(base, dict) and isinstance(key, str):
+        from linter.arm.template import loc_of
+        from linter.jsonc import ci_key
+        return value, loc_of(base, ci_key(base, key)) or here
+    if isinstance(base, list):
+        from linter.arm.template import loc_of
+        return value, loc_of(base, key) or here
+    return value, here
+
+
+_VISIT = {"lit": _visit_lit, "call": _visit_call, "get": _visit_get, "index": _visit_index}
 
 
 def call(node, scope):
-    lname, args, name = node[1], node[2], node[3]
+    lname, args, name = node.lname, node.args, node.name
     entry = FUNCTIONS.get(lname)
     if entry is None:
         if "." in lname:
@@ -55,7 +112,7 @@ def call(node, scope):
         if lname.startswith("list"):
             return Unknown(f"{name}() returns secrets or runtime data only known at deployment", None, secret=True)
         raise Unsupported(f"function '{name}' is not known to vmsslint")
-    impl, lo, hi, unknown_ok, lazy, canonical = entry
+    impl, lo, hi, unknown_ok, lazy, canonical, shape = entry
     n = len(args)
     if n < lo or (hi is not None and n > hi):
         if lo == hi:
@@ -70,9 +127,20 @@ def call(node, scope):
     vals = [evaluate(a, scope) for a in args]
     if not unknown_ok:
         for v in vals:
-            if isinstance(v, (Unknown, Partial)):
-                return Unknown(_why(v), key_of(canonical, vals), _secret(vals))
-    return impl(scope, *vals)
+            if isinstance(v, (Unknown, Partial)) or (not shape and contains_unknown(v)):
+                return Unknown(_why(v), key_of(canonical, vals), _secret(vals), node.text)
+    result = impl(scope, *vals)
+    if isinstance(result, (str, list, dict)):
+        n = len(result)
+        if n > 64:
+            scope.deployment.budget.tick(n >> 6)
+        if isinstance(result, str):
+            check_string_size(n, canonical)
+        else:
+            check_items(n, canonical)
+    elif isinstance(result, int):
+        check_int(result, f"the result of {canonical}()")
+    return result
 
 
 def _why(v):
@@ -85,7 +153,7 @@ def _why(v):
 
 
 def _secret(vals):
-    return any(isinstance(v, Unknown) and v.secret for v in vals)
+    return any(is_secret(v) for v in vals)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -180,9 +248,9 @@ def _lambda_variables(scope, name):
 def _lambda(scope, args):
     names = []
     for a in args[:-1]:
-        if a[0] != "lit" or not isinstance(a[1], str):
+        if a.kind != "lit" or not isinstance(a.value, str):
             raise EvalError("lambda() parameter names must be string literals")
-        names.append(a[1])
+        names.append(a.value)
     return Lambda(names, args[-1])
 
 
@@ -635,7 +703,7 @@ def _string(scope, v):
 
 def _case(v, fname, convert):
     if isinstance(v, Partial):
-        return v.map_text(convert)
+        return v.map_text(convert, fname)
     if isinstance(v, Unknown):
         return Unknown(v.why, key_of(fname, [v]), v.secret)
     return convert(_str(v, fname))

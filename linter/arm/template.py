@@ -19,7 +19,8 @@ import os
 
 from linter.arm import expr as _expr
 from linter.arm.expr import EvalError, ExprSyntaxError, Unsupported, is_expression, member, unescape_literal
-from linter.arm.functions import evaluate, to_text
+from linter.arm.functions import to_text, walk
+from linter.arm.limits import DEFAULT_SECONDS, Budget, LimitExceeded
 from linter.arm.values import Partial, Unknown, canon
 from linter.jsonc import JArray, JObject, ci_get, ci_key
 
@@ -74,19 +75,29 @@ def own_loc(value):
 
 
 class Diagnostic:
-    """A problem found while loading or evaluating (not by a rule): parse errors, bad expressions."""
+    """A problem found while loading or evaluating (not by a rule).
 
-    __slots__ = ("code", "message", "loc", "severity")
+    ``kind`` is one of :data:`KINDS`; the lint engine decides which finding each kind becomes.
+    """
 
-    def __init__(self, code, message, loc=None, severity=None):
-        self.code, self.message, self.loc, self.severity = code, message, loc, severity
+    __slots__ = ("kind", "message", "loc", "severity")
+
+    def __init__(self, kind, message, loc=None, severity=None):
+        assert kind in KINDS, kind
+        self.kind, self.message, self.loc, self.severity = kind, message, loc, severity
+
+
+#: syntax — an expression that does not parse; evaluation — one that Azure would fail to evaluate;
+#: limit — beyond Azure's or vmsslint's limits; linked — a linked template that cannot be read.
+KINDS = ("syntax", "evaluation", "limit", "linked")
 
 
 class Options:
     """Facts about the deployment that the template itself does not say."""
 
     def __init__(self, location=None, subscription_id=None, resource_group=None, deployment_name=None,
-                 tenant_id=None):
+                 tenant_id=None, eval_seconds=DEFAULT_SECONDS):
+        self.eval_seconds = eval_seconds
         self.location = location
         self.subscription_id = subscription_id
         self.resource_group = resource_group
@@ -107,13 +118,19 @@ class Deployment:
         self.nested_depth = 0
         self.linked_stack: list[str] = [os.path.abspath(src.path)]
         self.copy_iterations = 0
+        self.budget = Budget(seconds=getattr(options, "eval_seconds", DEFAULT_SECONDS))
+        self.root_scope = None
 
-    def diag(self, code, message, loc=None, severity=None):
-        key = (code, id(loc[0]) if loc else None, loc[1] if loc else None, message)
+    def diag(self, kind, message, loc=None, severity=None):
+        key = (kind, id(loc[0]) if loc else None, loc[1] if loc else None, message)
         if key in self._diag_seen:
             return
+        if kind == "limit" and self.budget.expired is not None and self.budget.expired == message:
+            if ("expired",) in self._diag_seen:
+                return  # the budget ran out once: one finding, not one per remaining expression
+            self._diag_seen.add(("expired",))
         self._diag_seen.add(key)
-        self.diagnostics.append(Diagnostic(code, message, loc=loc, severity=severity))
+        self.diagnostics.append(Diagnostic(kind, message, loc=loc, severity=severity))
 
 
 class Scope:
@@ -371,7 +388,7 @@ def expand_copy(loop, loc, scope: Scope, name):
     dep = scope.deployment
     dep.copy_iterations += count
     if dep.copy_iterations > MAX_COPY_ITERATIONS:
-        dep.diag("VMSS005", f"copy loops expand to more than {MAX_COPY_ITERATIONS} values; the rest is not "
+        dep.diag("limit", f"copy loops expand to more than {MAX_COPY_ITERATIONS} values; the rest is not "
                             f"evaluated", loc if isinstance(loc, tuple) else None)
         return Unknown(f"copy loop '{name}' was not expanded: the template's copy loops are too large to "
                        f"evaluate"), origin
@@ -400,50 +417,22 @@ def evaluate_string(raw: str, loc, scope: Scope):
     try:
         node = _expr.parse(text)
     except ExprSyntaxError as exc:
-        dep.diag("VMSS003", f"invalid template expression: {exc.message} (at character {exc.column + 2} "
-                            f"of the string)", loc)
-        return Unknown(f"the expression is invalid: {exc.message}"), loc
+        dep.diag("syntax", f"invalid template expression: {exc.message} (at character {exc.column + 2} "
+                           f"of the string)", loc)
+        return Unknown(f"the expression is invalid: {exc.message}", text=text), loc
     try:
-        return _eval_with_origin(node, scope, loc)
+        return walk(node, scope, loc)
     except EvalError as exc:
-        dep.diag("VMSS004", f"template expression cannot be evaluated: {exc}", loc)
-        return Unknown(f"the expression fails: {exc}"), loc
+        dep.diag("evaluation", f"template expression cannot be evaluated: {exc}", loc)
+        return Unknown(f"the expression fails: {exc}", text=text), loc
+    except LimitExceeded as exc:
+        dep.diag("limit", str(exc), loc)
+        return Unknown(f"the expression was not evaluated: {exc}", text=text), loc
     except Unsupported as exc:
-        return Unknown(str(exc)), loc
+        return Unknown(str(exc), text=text), loc
     except RecursionError:
-        dep.diag("VMSS004", "template expression nests too deeply to evaluate", loc)
-        return Unknown("the expression nests too deeply"), loc
-
-
-def _eval_with_origin(node, scope, here):
-    """Evaluate ``node``; pass-through forms keep the origin of the value they pass on."""
-    kind = node[0]
-    if kind == "call":
-        lname = node[1]
-        args = node[2]
-        if lname in ("parameters", "variables") and len(args) == 1 and args[0][0] == "lit" \
-                and isinstance(args[0][1], str):
-            value, origin = (scope.parameter_with_loc if lname == "parameters" else scope.variable_with_loc)(args[0][1])
-            return value, origin or here
-        if lname == "if" and len(args) == 3:
-            cond = evaluate(args[0], scope)
-            if isinstance(cond, bool):
-                return _eval_with_origin(args[1] if cond else args[2], scope, here)
-    elif kind in ("get", "idx"):
-        base, _ = _eval_with_origin(node[1], scope, here)
-        key = node[2] if kind == "get" else evaluate(node[2], scope)
-        if isinstance(key, (Unknown, Partial)):
-            return Unknown(_why(key)), here
-        if isinstance(key, float) and key.is_integer():
-            key = int(key)
-        value = member(base, key)
-        if isinstance(base, dict) and isinstance(key, str):
-            real = ci_key(base, key)
-            return value, loc_of(base, real) or here
-        if isinstance(base, list):
-            return value, loc_of(base, key) or here
-        return value, here
-    return evaluate(node, scope), here
+        dep.diag("limit", "template expression nests too deeply to evaluate", loc)
+        return Unknown("the expression nests too deeply", text=text), loc
 
 
 # --- resources --------------------------------------------------------------------------------
@@ -557,7 +546,7 @@ def _collect(dep, body, scope, parent_resource, load_linked, base_dir):
 
 def _add_resource(dep, raw, scope, parent, symbolic, load_linked, base_dir):
     if len(dep.resources) >= MAX_RESOURCES:
-        dep.diag("VMSS005", f"more than {MAX_RESOURCES} resources; the rest is not checked", (raw, None))
+        dep.diag("limit", f"more than {MAX_RESOURCES} resources; the rest is not checked", (raw, None))
         return
     copy = ci_get(raw, "copy")
     instances = [(scope, None)]
@@ -568,12 +557,12 @@ def _add_resource(dep, raw, scope, parent, symbolic, load_linked, base_dir):
             idx = Unknown(f"the count of copy loop '{loop_name}' is unknown", f"copyIndex('{loop_name}')")
             instances = [(scope.with_copy(loop_name, idx), idx)]
         elif isinstance(count, bool) or not isinstance(count, int):
-            dep.diag("VMSS004", f"copy loop count must be an integer, got {_expr.type_name(count)}",
+            dep.diag("evaluation", f"copy loop count must be an integer, got {_expr.type_name(count)}",
                      (copy, ci_key(copy, "count")))
             return
         else:
             if count > MAX_COPY or count < 0:
-                dep.diag("VMSS005", f"copy loop '{loop_name}' has count {count}; Azure allows 0 to {MAX_COPY}",
+                dep.diag("limit", f"copy loop '{loop_name}' has count {count}; Azure allows 0 to {MAX_COPY}",
                          (copy, ci_key(copy, "count")), severity="error")
                 count = max(0, min(count, MAX_COPY))
             instances = [(scope.with_copy(loop_name, i), i) for i in range(count)]
@@ -609,7 +598,7 @@ def _nested_deployment(dep, res, scope, load_linked, base_dir):
     if not isinstance(props, dict):
         return
     if dep.nested_depth >= MAX_NESTED_DEPLOYMENTS:
-        dep.diag("VMSS005", f"deployments nested deeper than {MAX_NESTED_DEPLOYMENTS} levels are not checked",
+        dep.diag("limit", f"deployments nested deeper than {MAX_NESTED_DEPLOYMENTS} levels are not checked",
                  (res.raw, None))
         return
     template = ci_get(props, "template")
@@ -625,17 +614,17 @@ def _nested_deployment(dep, res, scope, load_linked, base_dir):
             return
         linked_path = os.path.normpath(os.path.join(base_dir, rel))
         if os.path.abspath(linked_path) in dep.linked_stack:
-            dep.diag("VMSS005", f"linked template '{rel}' links back to itself; not followed",
+            dep.diag("limit", f"linked template '{rel}' links back to itself; not followed",
                      (link, ci_key(link, "relativePath")))
             return
         try:
             template, linked_src = load_linked(linked_path)
         except OSError:
-            dep.diag("VMSS006", f"linked template '{rel}' is not there ({linked_path}); its resources are not "
+            dep.diag("linked", f"linked template '{rel}' is not there ({linked_path}); its resources are not "
                                 f"checked", (link, ci_key(link, "relativePath")), severity="info")
             return
         except ValueError as exc:
-            dep.diag("VMSS006", f"linked template '{rel}' cannot be read: {exc}",
+            dep.diag("linked", f"linked template '{rel}' cannot be read: {exc}",
                      (link, ci_key(link, "relativePath")), severity="info")
             return
         inner = True

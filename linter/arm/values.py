@@ -15,25 +15,43 @@ Neither is ever turned into a pass or a fail: a rule that meets one reports *unv
 from __future__ import annotations
 
 import json
+import re
+
+#: Brackets an unknown's key inside canonical texts (equality only; never shown to people).
+_MARK = "\x00"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class Unknown:
-    __slots__ = ("why", "key", "secret")
+    """``key`` is for equality only (it may hold internal markers); ``text`` is for people: the
+    template's own expression that could not be known."""
 
-    def __init__(self, why: str, key: str | None = None, secret: bool = False):
+    __slots__ = ("why", "key", "secret", "text")
+
+    def __init__(self, why: str, key: str | None = None, secret: bool = False, text: str | None = None):
         self.why = why
         self.key = key
         self.secret = secret
+        self.text = text
 
     def member(self, name) -> "Unknown":
-        key = None if self.key is None else f"{self.key}.{name}" if isinstance(name, str) else f"{self.key}[{name}]"
-        return Unknown(self.why, key, self.secret)
+        suffix = f".{name}" if isinstance(name, str) else f"[{name}]"
+        key = None if self.key is None else self.key + suffix
+        return Unknown(self.why, key, self.secret, None if self.text is None else self.text + suffix)
+
+    def with_text(self, text: str) -> "Unknown":
+        return self if self.text is not None else Unknown(self.why, self.key, self.secret, text)
 
     def __repr__(self):
         return f"Unknown({self.key or self.why!r})"
 
     def describe(self) -> str:
-        return self.key or "a value known only at deployment"
+        """The expression text for people; never an internal marker."""
+        if self.text is not None:
+            return self.text
+        if self.key is not None:
+            return self.key.replace(_MARK, "")
+        return "a value known only at deployment"
 
 
 class Partial:
@@ -73,11 +91,15 @@ class Partial:
     def unknowns(self):
         return [p for p in self.parts if isinstance(p, Unknown)]
 
-    def map_text(self, fn):
-        return Partial([fn(p) if isinstance(p, str) else Unknown(p.why, None if p.key is None else f"{fn.__name__}({p.key})", p.secret) for p in self.parts])
+    def map_text(self, fn, fname: str):
+        return Partial([fn(p) if isinstance(p, str) else
+                        Unknown(p.why, None if p.key is None else f"{fname}({p.key})", p.secret,
+                                f"{fname}({p.describe()})")
+                        for p in self.parts])
 
     def display(self) -> str:
-        return "".join(p if isinstance(p, str) else "{" + p.describe() + "}" for p in self.parts)
+        """Known text with ``[expression]`` for each unknown part: ``vmss-[uniqueString(...)]``."""
+        return "".join(p if isinstance(p, str) else "[" + p.describe() + "]" for p in self.parts)
 
     def __repr__(self):
         return f"Partial({self.display()!r})"
@@ -92,6 +114,21 @@ def contains_unknown(value, _depth=0) -> bool:
         return any(contains_unknown(v, _depth + 1) for v in value.values())
     if isinstance(value, list):
         return any(contains_unknown(v, _depth + 1) for v in value)
+    return False
+
+
+def is_secret(value, _depth=0) -> bool:
+    """Whether ``value`` is or holds a secret (a secure parameter, listKeys(), a Key Vault reference)."""
+    if isinstance(value, Unknown):
+        return value.secret
+    if isinstance(value, Partial):
+        return any(p.secret for p in value.unknowns())
+    if _depth > 64:
+        return False
+    if isinstance(value, dict):
+        return any(is_secret(v, _depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(is_secret(v, _depth + 1) for v in value)
     return False
 
 
@@ -117,7 +154,7 @@ def canon(value):
     if isinstance(value, str):
         return value
     if isinstance(value, Unknown):
-        return None if value.key is None else "\x00" + value.key + "\x00"
+        return None if value.key is None else _MARK + value.key + _MARK
     if isinstance(value, Partial):
         out = []
         for p in value.parts:
@@ -145,13 +182,29 @@ def _canon_default(obj):
 
 def display_expression(value: Unknown) -> str:
     """The expression text of an unknown value, for people (no internal markers)."""
-    return (value.key or value.why).replace("\x00", "")
+    return visible(value.describe() if (value.text or value.key) else value.why)
+
+
+def visible(text: str) -> str:
+    """Control characters, lone surrogates and line separators written as visible escapes."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` shortened in the middle (``head...tail``) when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 3, 2)
+    head = (keep + 1) // 2
+    return text[:head] + "..." + text[len(text) - (keep - head):]
 
 
 def display(value, limit: int = 200) -> str:
-    """A short human rendering of an evaluated value for messages."""
+    """A short human rendering of an evaluated value for messages (no control characters)."""
     if isinstance(value, Unknown):
-        text = "{" + value.describe() + "}"
+        text = "[" + value.describe() + "]"
     elif isinstance(value, Partial):
         text = value.display()
     elif isinstance(value, str):
@@ -162,9 +215,8 @@ def display(value, limit: int = 200) -> str:
         text = "null"
     else:
         try:
-            text = json.dumps(value, default=lambda o: display(o), separators=(", ", ": "))
-        except (TypeError, ValueError):
-            text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text
+            text = json.dumps(value, default=lambda o: display(o, limit), separators=(", ", ": "),
+                              ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = "a value"
+    return shorten(visible(text), limit)

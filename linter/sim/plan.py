@@ -157,7 +157,7 @@ def sets_from_template(path, parameters=(), edition="2026", location=None, now=N
         img = f.image if isinstance(f.image, dict) else {}
         version = ci_get(img, "version")
         image_ref = {k: v for k, v in img.items() if isinstance(v, str) and k.lower() != "version"}
-        mine = [x for x in report.findings if res.display_name() in x.resource.split(", ")]
+        mine = [x for x in report.findings if res.display_name() in x.resources]
         blockers = [x for x in mine if x.severity == "error" and x.code not in RUNTIME_CODES | ADVICE_CODES]
         out.append(SetConfig(
             name=name, capacity=cap if known else 10, capacity_known=known, zones=zones, health_signal=signal,
