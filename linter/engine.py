@@ -102,6 +102,7 @@ class Report:
         self.files = 0
         self.baselined = 0  # findings hidden by --baseline
         self.fixed = 0  # findings fixed by --fix
+        self.tracebacks: list[str] = []  # internal errors, printed with -v
 
     def sorted(self):
         return sorted(self.findings, key=Finding.sort_key)
@@ -182,6 +183,7 @@ class Engine:
             except Exception as exc:  # a bug of ours must not hide the other files' findings
                 del report.findings[before:]
                 self._internal_error(report, path, exc)
+                report.tracebacks.append(_traceback(exc))
         self._finalize(report)
         return report
 
@@ -196,6 +198,14 @@ class Engine:
                 f.severity = self.settings.severity[f.code]
             kept.append(f)
         report.findings = kept
+
+    def _rule_error(self, out, rule, res, exc):
+        from linter.arm.values import visible
+        self._engine_finding(out, "VMSS000", (res.raw, None), res,
+                             f"internal error in rule {rule.code} ({rule.name}) on this resource "
+                             f"({type(exc).__name__}: {visible(str(exc))[:200]}); that rule did not check it, "
+                             f"the other rules did — please report this with the file attached (-v shows the "
+                             f"traceback)")
 
     def _internal_error(self, report, path, exc):
         from linter.source import SourceFile
@@ -263,14 +273,20 @@ class Engine:
                 continue
             unknown_conditions: dict = {}
             for rule in rules:
-                state = self._preconditions(ctx, rule, res)
-                if state is False:
-                    continue
-                if isinstance(state, tuple):
-                    cond, why = state
-                    unknown_conditions.setdefault((cond, why), []).append(rule.code)
-                    continue
-                self._run_rule(ctx, rule, res, out, seen, supp)
+                before = len(out)
+                try:
+                    state = self._preconditions(ctx, rule, res)
+                    if state is False:
+                        continue
+                    if isinstance(state, tuple):
+                        cond, why = state
+                        unknown_conditions.setdefault((cond, why), []).append(rule.code)
+                        continue
+                    self._run_rule(ctx, rule, res, out, seen, supp)
+                except Exception as exc:  # one rule's bug: one VMSS000 for it; the other rules still report
+                    del out[before:]
+                    self._rule_error(out, rule, res, exc)
+                    report.tracebacks.append(_traceback(exc))
             by_why: dict = {}
             for (cond, why), codes in unknown_conditions.items():
                 conds, all_codes = by_why.setdefault(why, ([], []))
@@ -463,6 +479,11 @@ def _vmsslint_meta(obj):
         return None
     k = ci_key(meta, "vmsslint")
     return None if k is None else (meta, meta[k])
+
+
+def _traceback(exc) -> str:
+    import traceback
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def iter_json_files(paths, report):

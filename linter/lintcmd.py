@@ -149,6 +149,8 @@ def run(p: dict, prepared) -> int:
     if p["verbose"]:
         for note in report.notes:
             sys.stderr.write(f"note: {note}\n")
+        for tb in report.tracebacks:
+            sys.stderr.write(f"internal error:\n{tb}")
     colour = (p["fmt"] == "text" and p["output"] is None and sys.stdout.isatty()
               and not os.environ.get("NO_COLOR"))
     text = FORMATTERS[p["fmt"]](report, {"colour": colour, "statistics": p["statistics"], "quiet": p["quiet"],

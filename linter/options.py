@@ -61,7 +61,8 @@ LINT_OPTIONS = (
     Opt("statistics", "--statistics", flag=True, help="Count findings by rule."),
     Opt("quiet", "-q", "--quiet", flag=True, help="Print findings only, no summary."),
     Opt("verbose", "-v", "--verbose", flag=True,
-        help="Say which files were skipped and which parameter files were used."),
+        help="Say which files were skipped and which parameter files were used; print the traceback of an "
+             "internal error."),
 )
 
 

@@ -100,6 +100,8 @@ def _member_with_origin(base, key, here):
     return value, here
 
 
+LAMBDA_FUNCTIONS = {"filter", "map", "mapvalues", "reduce", "sort", "toobject", "groupby"}
+
 _VISIT = {"lit": _visit_lit, "call": _visit_call, "get": _visit_get, "index": _visit_index}
 
 
@@ -123,8 +125,16 @@ def call(node, scope):
             want = f"{lo} to {hi} arguments"
         raise EvalError(f"{canonical}() takes {want}, not {n}")
     if lazy:
-        return impl(scope, args)
+        result = impl(scope, args)
+        if isinstance(result, Lambda) and lname != "lambda":
+            raise EvalError(f"{canonical}() cannot return a lambda()")
+        return result
     vals = [evaluate(a, scope) for a in args]
+    if lname not in LAMBDA_FUNCTIONS:
+        for v in vals:
+            if isinstance(v, Lambda):
+                raise EvalError(f"{canonical}() cannot take a lambda(); lambdas are arguments of "
+                                f"filter(), map(), reduce(), sort(), toObject(), groupBy() and mapValues()")
     if not unknown_ok:
         for v in vals:
             if isinstance(v, (Unknown, Partial)) or (not shape and contains_unknown(v)):
@@ -192,6 +202,11 @@ def to_text(v) -> str:
         return ""
     if isinstance(v, (int, float)):
         return str(v)
+    if isinstance(v, (Unknown, Partial)):
+        return v
+    if contains_unknown(v):
+        u = first_unknown(v)
+        return Unknown(u.why, None, is_secret(v))
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -956,9 +971,15 @@ def _skip(scope, v, n):
     raise EvalError(f"skip() of a {type_name(v)}")
 
 
-@fn("join", 2, 2)
+@fn("join", 2, 2, shape=True)
 def _join(scope, arr, delim):
-    return _str(delim, "join", "delimiter").join(to_text(v) for v in _arr(arr, "join"))
+    delim = _str(delim, "join", "delimiter")
+    pieces = []
+    for i, v in enumerate(_arr(arr, "join")):
+        if i:
+            pieces.append(delim)
+        pieces.append(to_text(v))
+    return Partial.join(pieces)
 
 
 def _merge_deep(a: dict, b: dict) -> dict:

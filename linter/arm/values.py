@@ -165,7 +165,7 @@ def canon(value):
         return "".join(out)
     try:
         return json.dumps(value, sort_keys=True, default=_canon_default, separators=(",", ":"))
-    except _Incomparable:
+    except (_Incomparable, TypeError, ValueError, RecursionError):
         return None
 
 
@@ -174,6 +174,8 @@ class _Incomparable(Exception):
 
 
 def _canon_default(obj):
+    if not isinstance(obj, (Unknown, Partial)):
+        raise _Incomparable()
     c = canon(obj)
     if c is None:
         raise _Incomparable()
