@@ -14,7 +14,7 @@ import math
 import re
 
 from linter.arm.expr import EvalError, Unsupported, key_of, member, node_text, type_name
-from linter.arm.limits import MAX_STRING, check_int, check_items, check_string_size
+from linter.arm.limits import MAX_STRING, LimitExceeded, check_int, check_items, check_string_size
 from linter.arm.values import Partial, Unknown, canon, contains_unknown, first_unknown, is_secret
 from linter.lazyre import LazyRegex
 
@@ -100,6 +100,14 @@ def _member_with_origin(base, key, here):
     return value, here
 
 
+class InternalFunctionError(Exception):
+    """vmsslint's implementation of a function failed: reported as an internal error at the expression."""
+
+    def __init__(self, fname, exc):
+        super().__init__(f"vmsslint's {fname}() failed ({type(exc).__name__}: {exc})")
+        self.fname = fname
+
+
 LAMBDA_FUNCTIONS = {"filter", "map", "mapvalues", "reduce", "sort", "toobject", "groupby"}
 
 _VISIT = {"lit": _visit_lit, "call": _visit_call, "get": _visit_get, "index": _visit_index}
@@ -139,7 +147,14 @@ def call(node, scope):
         for v in vals:
             if isinstance(v, (Unknown, Partial)) or (not shape and contains_unknown(v)):
                 return Unknown(_why(v), key_of(canonical, vals), _secret(vals), node.text)
-    result = impl(scope, *vals)
+    try:
+        result = impl(scope, *vals)
+    except (EvalError, Unsupported, LimitExceeded, InternalFunctionError):
+        raise
+    except RecursionError:
+        raise LimitExceeded(f"{canonical}() nests too deeply to evaluate") from None
+    except Exception as exc:  # a bug of ours: said as such, never blamed on the template
+        raise InternalFunctionError(canonical, exc) from exc
     if isinstance(result, (str, list, dict)):
         n = len(result)
         if n > 64:
@@ -995,35 +1010,81 @@ def _merge_deep(a: dict, b: dict) -> dict:
     return out
 
 
-@fn("union", 1, None)
+def _dedup_key(item):
+    """A key for set operations; None when an unknown makes equality undecidable."""
+    if contains_unknown(item):
+        c = canon(item)
+        return None if c is None else ("u", c)
+    try:
+        return ("k", json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+                if not isinstance(item, bool) else f"b{item}")
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _same_kind(vals, fname):
+    if all(isinstance(v, dict) for v in vals):
+        return dict
+    if all(isinstance(v, list) for v in vals):
+        return list
+    raise EvalError(f"{fname}() takes all arrays or all objects, got "
+                    f"{', '.join(type_name(v) for v in vals)}")
+
+
+@fn("union", 1, None, shape=True)
 def _union(scope, *vals):
-    if isinstance(vals[0], dict):
+    if _same_kind(vals, "union") is dict:
         out: dict = {}
         for v in vals:
-            if not isinstance(v, dict):
-                raise EvalError("union() of objects and non-objects")
             out = _merge_deep(out, v)
         return out
     out_list: list = []
+    keys = set()
     for v in vals:
-        for item in _arr(v, "union"):
-            if not any(deep_equal(item, o) for o in out_list):
+        for item in v:
+            k = _dedup_key(item)
+            if k is None:
+                return Unknown(_why(item), key_of("union", vals))
+            if k not in keys:
+                keys.add(k)
                 out_list.append(item)
+        check_items(len(out_list), "union")
     return out_list
 
 
-@fn("intersection", 2, None)
+@fn("intersection", 2, None, shape=True)
 def _intersection(scope, *vals):
-    if isinstance(vals[0], dict):
+    if _same_kind(vals, "intersection") is dict:
         out = dict(vals[0])
         for v in vals[1:]:
-            out = {k: x for k, x in out.items() if k in v and deep_equal(v[k], x)}
+            kept = {}
+            for k, x in out.items():
+                if k in v:
+                    same = deep_equal(v[k], x)
+                    if same is None:
+                        return Unknown(_why(x if contains_unknown(x) else v[k]), key_of("intersection", vals))
+                    if same:
+                        kept[k] = x
+            out = kept
         return out
+    others = []
+    for v in vals[1:]:
+        ks = set()
+        for item in v:
+            k = _dedup_key(item)
+            if k is None:
+                return Unknown(_why(item), key_of("intersection", vals))
+            ks.add(k)
+        others.append(ks)
     out = []
-    for item in _arr(vals[0], "intersection"):
-        if all(any(deep_equal(item, o) for o in _arr(v, "intersection")) for v in vals[1:]):
-            if not any(deep_equal(item, o) for o in out):
-                out.append(item)
+    seen = set()
+    for item in vals[0]:
+        k = _dedup_key(item)
+        if k is None:
+            return Unknown(_why(item), key_of("intersection", vals))
+        if k not in seen and all(k in o for o in others):
+            seen.add(k)
+            out.append(item)
     return out
 
 

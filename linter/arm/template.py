@@ -19,7 +19,7 @@ import os
 
 from linter.arm import expr as _expr
 from linter.arm.expr import EvalError, ExprSyntaxError, Unsupported, is_expression, member, unescape_literal
-from linter.arm.functions import to_text, walk
+from linter.arm.functions import InternalFunctionError, to_text, walk
 from linter.arm.limits import DEFAULT_SECONDS, Budget, LimitExceeded
 from linter.arm.values import Partial, Unknown, canon
 from linter.jsonc import JArray, JObject, ci_get, ci_key
@@ -89,7 +89,8 @@ class Diagnostic:
 
 #: syntax — an expression that does not parse; evaluation — one that Azure would fail to evaluate;
 #: limit — beyond Azure's or vmsslint's limits; linked — a linked template that cannot be read.
-KINDS = ("syntax", "evaluation", "limit", "linked")
+#: internal — vmsslint's own implementation of a function failed.
+KINDS = ("syntax", "evaluation", "limit", "linked", "internal")
 
 
 class Options:
@@ -430,6 +431,10 @@ def evaluate_string(raw: str, loc, scope: Scope):
         return Unknown(f"the expression was not evaluated: {exc}", text=text), loc
     except Unsupported as exc:
         return Unknown(str(exc), text=text), loc
+    except InternalFunctionError as exc:
+        dep.diag("internal", f"{exc}; the value is treated as unknown — please report this with the file attached",
+                 loc)
+        return Unknown(f"vmsslint could not evaluate it: {exc}", text=text), loc
     except RecursionError:
         dep.diag("limit", "template expression nests too deeply to evaluate", loc)
         return Unknown("the expression nests too deeply", text=text), loc
