@@ -121,7 +121,10 @@ CASES = [
     ("variables('lbName')", "web-lb"), ("variables('disks')[1].lun", 1), ("ns.greet('you')", "hi you"),
     ("NS.GREET('you')", "hi you"),
     # dates
-    ("dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')", "2023-04-07T14:53:14Z"),
+    ("dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')", "2023-04-07 14:53:14Z"),  # in the base value's format
+    ("dateTimeAdd('2020-04-07T14:53:14Z', 'P3Y')", "2023-04-07T14:53:14Z"),
+    ("dateTimeAdd('2020-01-31T00:00:00Z', 'P1M', 'yyyy-MM-dd')", "2020-02-29"),  # calendar months
+    ("uniqueString('abc')", "cgtzqvhu4i23s"),
     ("dateTimeAdd('2020-04-07T14:53:14Z', '-PT1H')", "2020-04-07T13:53:14Z"),
     ("dateTimeFromEpoch(1683040573)", "2023-05-02T15:16:13Z"), ("dateTimeToEpoch('2023-05-02T15:16:13Z')", 1683040573),
     # networks
@@ -176,7 +179,7 @@ UNKNOWN_CASES = [
     ("environment().suffixes.storage", "environment().suffixes.storage"),
     ("uniqueString(resourceGroup().id)",
      "uniqueString(/subscriptions/\x00subscription().subscriptionId\x00/resourceGroups/\x00resourceGroup().name\x00)"),
-    ("guid(resourceGroup().id, 'x')", None), ("uniqueString('abc')", "uniqueString('abc')"),
+    ("guid(resourceGroup().id, 'x')", None), ("uniqueString(parameters('noValue'))", "uniqueString(\x00parameters('noValue')\x00)"),
     ("reference('myStorage').primaryEndpoints.blob", "reference(myStorage).primaryEndpoints.blob"),
     ("listKeys(resourceId('Microsoft.Storage/storageAccounts', 'sa'), '2021-01-01').keys[0].value", None),
     ("listAccountSas('sa', '2021-04-01', createObject())", None),
@@ -229,10 +232,11 @@ def test_known_location_and_subscription_make_ids_known():
 def test_partial_string_functions_stay_precise():
     value, _ = ev("toLower(concat('LB-', uniqueString(resourceGroup().id)))")
     assert isinstance(value, Partial) and value.known_prefix() == "lb-"
-    assert ev("startsWith(concat('lb-', uniqueString('x')), 'LB')")[0] is True
-    assert isinstance(ev("startsWith(uniqueString('x'), 'lb')")[0], Unknown)
-    assert ev("equals(uniqueString('a'), uniqueString('a'))")[0] is True
-    assert isinstance(ev("equals(uniqueString('a'), uniqueString('b'))")[0], Unknown)
+    assert ev("startsWith(concat('lb-', uniqueString(resourceGroup().id)), 'LB')")[0] is True
+    assert isinstance(ev("startsWith(uniqueString(resourceGroup().id), 'lb')")[0], Unknown)
+    assert ev("equals(uniqueString(resourceGroup().id, 'a'), uniqueString(resourceGroup().id, 'a'))")[0] is True
+    assert isinstance(ev("equals(uniqueString(resourceGroup().id, 'a'), uniqueString(resourceGroup().id, 'b'))")[0],
+                      Unknown)
     assert ev("if(equals(parameters('noValue'), 'x'), 'same', 'same')")[0] == "same"
     assert isinstance(ev("if(equals(parameters('noValue'), 'x'), 'a', 'b')")[0], Unknown)
     assert isinstance(ev("and(true(), equals(parameters('noValue'), 'x'))")[0], Unknown)

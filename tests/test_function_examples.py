@@ -28,64 +28,27 @@ SOURCE = "https://learn.microsoft.com/en-us/azure/azure-resource-manager/templat
 
 # test id -> what vmsslint returns today vs what the page documents.  Remove an entry when it passes.
 KNOWN_DIFFERENCES: dict[str, str] = {
-    # indexFromEnd / tryIndexFromEnd: not implemented
-    "array/indexFromEnd:secondToLast":
-        "indexFromEnd(['apple','banana','orange','grape'], 2): we return unknown (function not known), "
-        "documented 'orange'",
-    "array/tryIndexFromEnd:secondToLast":
-        "tryIndexFromEnd(items, 2): we return unknown (function not known), documented 'orange'",
-    "array/tryIndexFromEnd-outOfBound:outOfBound":
-        "tryIndexFromEnd(items, 5) on 4 items: we return unknown (function not known), documented null",
-    # base64ToJson: Azure's JSON reader accepts single quotes
-    "string/base64:toJsonOutput":
-        "base64ToJson(base64(\"{'one': 'a', 'two': 'b'}\")): we return unknown (json(): strings must be in "
-        "double quotes), documented {'one': 'a', 'two': 'b'}",
-    # uniqueString: symbolic today
-    "string/uniqueString-vectors:azapiVector":
-        "uniqueString('/subscriptions/00000000-0000-0000-0000-000000000000', 'resource-id'): we return unknown, "
-        "expected 'cwvxuqg24sifi' (issue 9)",
-    "string/uniqueString-vectors:testVector":
-        "uniqueString('test'): we return unknown, expected 'rbgf3xv4ufgzg' (issue 9)",
-    # less/greater family: the page's string comparison is not ordinal
-    "comparison/greater:checkStrings":
-        "greater('A', 'a'): we return false (ordinal), documented true",
-    "comparison/greaterOrEquals:checkStrings":
-        "greaterOrEquals('A', 'a'): we return false (ordinal), documented true",
-    "comparison/less:checkStrings":
-        "less('A', 'a'): we return true (ordinal), documented false",
-    "comparison/lessOrEquals:checkStrings":
-        "lessOrEquals('A', 'a'): we return true (ordinal), documented false",
-    # dateTimeAdd without a format: the page shows .NET's en-US general format of the result
+    # dateTimeAdd without a format: the page's table shows the result as a client rendered it (.NET's
+    # en-US general date format); the function returns the result in the format of its base value
+    # ('u' here), as the page's parameter table says.  Kept as a known difference on purpose.
     "date/dateTimeAdd:add3Years":
-        "dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y'): we return '2023-04-07T14:53:14Z', documented "
-        "'4/7/2023 2:53:14 PM'",
+        "dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y'): we return '2023-04-07 14:53:14Z' (the base's format), "
+        "the table shows '4/7/2023 2:53:14 PM'",
     "date/dateTimeAdd:subtract9Days":
-        "dateTimeAdd('2020-04-07 14:53:14Z', '-P9D'): we return '2020-03-29T14:53:14Z', documented "
+        "dateTimeAdd('2020-04-07 14:53:14Z', '-P9D'): we return '2020-03-29 14:53:14Z', the table shows "
         "'3/29/2020 2:53:14 PM'",
     "date/dateTimeAdd:add1Hour":
-        "dateTimeAdd('2020-04-07 14:53:14Z', 'PT1H'): we return '2020-04-07T15:53:14Z', documented "
+        "dateTimeAdd('2020-04-07 14:53:14Z', 'PT1H'): we return '2020-04-07 15:53:14Z', the table shows "
         "'4/7/2020 3:53:14 PM'",
-    # IPv6 CIDR: no network/broadcast reservation
-    "cidr/parseCidr-v6:v6info":
-        "parseCidr('fdad:3236:5555::/48'): we return firstUsable 'fdad:3236:5555::1', lastUsable "
-        "'...:ffff:ffff:ffff:ffff:fffe'; documented firstUsable 'fdad:3236:5555::', lastUsable "
-        "'fdad:3236:5555:ffff:ffff:ffff:ffff:ffff' (and no broadcast key, which we already omit)",
-    "cidr/cidrHost-v6:v6hosts":
-        "cidrHost('fdad:3236:5555:3000::/52', 0..4): we return '...3000::', '::1' .. '::4'; documented "
-        "'fdad:3236:5555:3000::1' .. '::5' (index 0 is ::1 for IPv6 as for IPv4)",
-    # pickZones: needs Azure's zone data
+    # pickZones: the zones of a region are Azure's data at deployment time; unknown on purpose
     "resource/pickZones:supported":
         "pickZones('Microsoft.Compute', 'virtualMachines', 'westus2'): we return unknown, documented ['1']",
     "resource/pickZones:notSupportedRegion":
         "pickZones('Microsoft.Compute', 'virtualMachines', 'westus'): we return unknown, documented []",
     "resource/pickZones:notSupportedType":
         "pickZones('Microsoft.Cdn', 'profiles', 'westus2'): we return unknown, documented []",
-    # resourceGroup(): extra keys
-    "scope/resourceGroup:resourceGroupOutput":
-        "resourceGroup() with subscription/group/location known: we add 'managedBy': null and 'tags': {}; the "
-        "documented object has only id, name, type, location and properties.provisioningState 'Succeeded' "
-        "(the page: managedBy is returned only for groups managed by another service)",
-    # environment(): unknown today
+    # environment(): depends on the cloud deployed to (AzureCloud, sovereign clouds, Azure Stack Hub);
+    # unknown on purpose
     "deployment/environment:environmentOutput":
         "environment(): we return unknown; documented the AzureCloud object (name 'AzureCloud', "
         "resourceManager 'https://management.azure.com/', suffixes.storage 'core.windows.net', ...)",

@@ -201,6 +201,19 @@ def _arr(v, fname):
     return v
 
 
+def _check_text_size(vals, fname):
+    """Refuse, before building it, a string (or partly known string) beyond the limits."""
+    chars = parts = 0
+    for v in vals:
+        if isinstance(v, str):
+            chars += len(v)
+        elif isinstance(v, Partial):
+            parts += len(v.parts)
+            chars += sum(len(p) for p in v.parts if isinstance(p, str))
+    check_string_size(chars, fname)
+    check_items(parts, fname)
+
+
 def _check_len(s):
     if isinstance(s, (str, list)) and len(s) > MAX_STRING:
         raise EvalError(f"result of {len(s)} items exceeds vmsslint's limit of {MAX_STRING}")
@@ -290,7 +303,9 @@ class Lambda:
     def __init__(self, names, body):
         self.names, self.body = names, body
 
-    def __call__(self, scope, *values):
+    def __call__(self, scope, *values, index=None):
+        if index is not None and len(self.names) == len(values) + 1:
+            values = values + (index,)  # the optional index parameter: lambda('item', 'i', ...)
         if len(values) != len(self.names):
             raise EvalError(f"lambda expects {len(self.names)} arguments, got {len(values)}")
         scope.lambda_frames.append(dict(zip(self.names, values)))
@@ -368,7 +383,11 @@ def _unique_string(scope, *vals):
     for v in vals:
         if not isinstance(v, (str, Partial, Unknown)):
             raise EvalError(f"uniqueString() expects strings, got {type_name(v)}")
-    return Unknown("uniqueString() is a hash vmsslint does not compute", key_of("uniqueString", vals))
+    if all(isinstance(v, str) for v in vals):
+        from linter.arm.hashing import unique_string
+        return unique_string(*vals)
+    return Unknown("uniqueString() hashes a value known only at deployment (give --subscription-id and "
+                   "--resource-group when it hashes resourceGroup().id)", key_of("uniqueString", vals))
 
 
 @fn("guid", 1, None, unknown_ok=True)
@@ -376,6 +395,8 @@ def _guid(scope, *vals):
     for v in vals:
         if not isinstance(v, (str, Partial, Unknown)):
             raise EvalError(f"guid() expects strings, got {type_name(v)}")
+    # Microsoft documents the algorithm (a version 5 UUID) but no value to confirm an implementation
+    # against: kept symbolic — equal arguments give equal results.
     return Unknown("guid() is a hash vmsslint does not compute", key_of("guid", vals))
 
 
@@ -547,8 +568,16 @@ def _compare(a, b, fname):
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return (a > b) - (a < b)
     if isinstance(a, str) and isinstance(b, str):
-        return (a > b) - (a < b)
+        ka, kb = _culture_key(a), _culture_key(b)
+        return (ka > kb) - (ka < kb)
     raise EvalError(f"{fname}() compares two integers or two strings, got {type_name(a)} and {type_name(b)}")
+
+
+def _culture_key(text: str):
+    """Order of strings as Azure compares them (culture-aware, as the documentation's examples show:
+    letters alphabetically whatever their case, then lower case before upper case —
+    ``greater('A', 'a')`` is true), not by code point."""
+    return (text.casefold(), tuple(c.isupper() for c in text))
 
 
 @fn("less", 2, 2)
@@ -626,11 +655,16 @@ def _max(scope, *vals):
 def _to_int(scope, v):
     if isinstance(v, bool):
         raise EvalError("int() cannot convert a boolean")
+    if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+        raise EvalError(f"int() cannot convert {v!r}")
     if isinstance(v, (int, float)):
-        return int(v)
+        return check_int(int(v), "int()'s result")
     if isinstance(v, str):
+        text = v.strip()
+        if len(text.lstrip("+-")) > 19:
+            raise EvalError(f"int(): '{text[:24]}...' does not fit in a 64-bit integer")
         try:
-            return int(v.strip())
+            return check_int(int(text), "int()'s result")
         except ValueError:
             raise EvalError(f"int() cannot convert '{v}'") from None
     raise EvalError(f"int() cannot convert a {type_name(v)}")
@@ -657,6 +691,7 @@ def _range(scope, start, count):
 @fn("concat", 0, None, unknown_ok=True)
 def _concat(scope, *vals):
     if vals and isinstance(vals[0], list):
+        check_items(sum(len(v) for v in vals if isinstance(v, list)), "concat")
         out = []
         for v in vals:
             if isinstance(v, Unknown):
@@ -665,6 +700,7 @@ def _concat(scope, *vals):
                 continue
             out.extend(_arr(v, "concat"))
         return _check_len(out)
+    _check_text_size(vals, "concat")
     pieces = []
     for v in vals:
         if isinstance(v, list):
@@ -699,7 +735,10 @@ def _format(scope, fmt, *vals):
                 continue
             text = _dotnet_format(v, m.group(3))
             if m.group(2):
+                if len(m.group(2)) > 9:
+                    raise LimitExceeded("format(): the field width is beyond vmsslint's limits")
                 w = int(m.group(2))
+                check_string_size(abs(w), "format")
                 text = text.rjust(w) if w > 0 else text.ljust(-w)
             pieces.append(text)
     pieces.append(fmt[pos:])
@@ -726,7 +765,7 @@ def _dotnet_format(v, spec):
     raise Unsupported(f"format(): the format specifier '{spec}' is not supported by vmsslint")
 
 
-@fn("string", 1, 1)
+@fn("string", 1, 1, shape=True)
 def _string(scope, v):
     return to_text(v)
 
@@ -771,7 +810,8 @@ def _replace(scope, s, old, new):
     s, old, new = _str(s, "replace"), _str(old, "replace"), _str(new, "replace")
     if not old:
         raise EvalError("replace(): the old string cannot be empty")
-    return _check_len(s.replace(old, new))
+    check_string_size(len(s) + s.count(old) * max(0, len(new) - len(old)), "replace")
+    return s.replace(old, new)
 
 
 @fn("split", 2, 2)
@@ -820,21 +860,27 @@ def _ends_with(scope, s, suffix):
     return _affix(s, suffix, "endsWith", False)
 
 
-@fn("indexOf", 2, 2)
+@fn("indexOf", 2, 2, shape=True)
 def _index_of(scope, s, item):
     if isinstance(s, list):
         for i, v in enumerate(s):
-            if deep_equal(v, item):
+            same = deep_equal(v, item)
+            if same is None:
+                return Unknown(_why(v if contains_unknown(v) else item), key_of("indexOf", [s, item]))
+            if same:
                 return i
         return -1
     return _str(s, "indexOf").lower().find(_str(item, "indexOf").lower())
 
 
-@fn("lastIndexOf", 2, 2)
+@fn("lastIndexOf", 2, 2, shape=True)
 def _last_index_of(scope, s, item):
     if isinstance(s, list):
         for i in range(len(s) - 1, -1, -1):
-            if deep_equal(s[i], item):
+            same = deep_equal(s[i], item)
+            if same is None:
+                return Unknown(_why(s[i] if contains_unknown(s[i]) else item), key_of("lastIndexOf", [s, item]))
+            if same:
                 return i
         return -1
     return _str(s, "lastIndexOf").lower().rfind(_str(item, "lastIndexOf").lower())
@@ -904,8 +950,46 @@ def _json(scope, s):
     try:
         value, _ = parse_jsonc(SourceFile("<json()>", s))
     except JSONSyntaxError as exc:
-        raise EvalError(f"json(): the string is not valid JSON: {exc.message}") from None
+        relaxed = _single_quotes_to_double(s)
+        if relaxed is None:
+            raise EvalError(f"json(): the string is not valid JSON: {exc.message}") from None
+        try:  # Azure's JSON reader (JSON.NET) also takes single-quoted strings
+            value, _ = parse_jsonc(SourceFile("<json()>", relaxed))
+        except JSONSyntaxError:
+            raise EvalError(f"json(): the string is not valid JSON: {exc.message}") from None
     return value
+
+
+def _single_quotes_to_double(text: str):
+    """``{'one': 'a'}`` as ``{"one": "a"}``; None when there is no single-quoted string to convert."""
+    if "'" not in text:
+        return None
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif c == "'":
+            j = i + 1
+            buf = []
+            while j < n and text[j] != "'":
+                if text[j] == "\\" and j + 1 < n:
+                    buf.append(text[j:j + 2] if text[j + 1] != "'" else "'")
+                    j += 2
+                    continue
+                buf.append('\\"' if text[j] == '"' else text[j])
+                j += 1
+            out.append('"' + "".join(buf) + '"')
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 # --- arrays and objects -----------------------------------------------------------------------
@@ -932,45 +1016,61 @@ def _create_object(scope, *vals):
     return out
 
 
-@fn("length", 1, 1)
+@fn("length", 1, 1, shape=True)
 def _length(scope, v):
     if isinstance(v, (str, list, dict)):
         return len(v)
     raise EvalError(f"length() of a {type_name(v)}")
 
 
-@fn("empty", 1, 1)
+@fn("empty", 1, 1, shape=True)
 def _empty(scope, v):
     return v is None or (isinstance(v, (str, list, dict)) and len(v) == 0)
 
 
-@fn("contains", 2, 2)
+def _any_equal(items, item, fname):
+    undecided = None
+    for v in items:
+        same = deep_equal(v, item)
+        if same:
+            return True
+        if same is None:
+            undecided = v if contains_unknown(v) else item
+    if undecided is not None:
+        return Unknown(_why(undecided), key_of(fname, [items, item]))
+    return False
+
+
+@fn("contains", 2, 2, shape=True)
 def _contains(scope, container, item):
-    if isinstance(container, str):
-        return to_text(item) in container
     if isinstance(container, list):
-        return any(deep_equal(v, item) for v in container)
+        return _any_equal(container, item, "contains")
+    text = to_text(item)
+    if not isinstance(text, str):
+        return Unknown(_why(text), key_of("contains", [container, item]))
+    if isinstance(container, str):
+        return text in container
     if isinstance(container, dict):
-        low = to_text(item).lower()
+        low = text.lower()
         return any(k.lower() == low for k in container)
     raise EvalError(f"contains() looks into a string, array or object, not a {type_name(container)}")
 
 
-@fn("first", 1, 1)
+@fn("first", 1, 1, shape=True)
 def _first(scope, v):
     if isinstance(v, (str, list)):
         return v[0] if v else ("" if isinstance(v, str) else None)
     raise EvalError(f"first() of a {type_name(v)}")
 
 
-@fn("last", 1, 1)
+@fn("last", 1, 1, shape=True)
 def _last(scope, v):
     if isinstance(v, (str, list)):
         return v[-1] if v else ("" if isinstance(v, str) else None)
     raise EvalError(f"last() of a {type_name(v)}")
 
 
-@fn("take", 2, 2)
+@fn("take", 2, 2, shape=True)
 def _take(scope, v, n):
     n = max(0, _int(n, "take"))
     if isinstance(v, (str, list)):
@@ -978,12 +1078,33 @@ def _take(scope, v, n):
     raise EvalError(f"take() of a {type_name(v)}")
 
 
-@fn("skip", 2, 2)
+@fn("skip", 2, 2, shape=True)
 def _skip(scope, v, n):
     n = max(0, _int(n, "skip"))
     if isinstance(v, (str, list)):
         return v[n:]
     raise EvalError(f"skip() of a {type_name(v)}")
+
+
+def _from_end(arr, index, fname):
+    arr = _arr(arr, fname)
+    index = _int(index, fname, "index")
+    if index < 1 or index > len(arr):
+        return None
+    return arr[len(arr) - index]
+
+
+@fn("indexFromEnd", 2, 2, shape=True)
+def _index_from_end(scope, arr, index):
+    value = _from_end(arr, index, "indexFromEnd")
+    if value is None and not (1 <= _int(index, "indexFromEnd") <= len(arr)):
+        raise EvalError(f"indexFromEnd(): index {index} is outside the array of {len(arr)} items (1 is the last)")
+    return value
+
+
+@fn("tryIndexFromEnd", 2, 2, shape=True)
+def _try_index_from_end(scope, arr, index):
+    return _from_end(arr, index, "tryIndexFromEnd")
 
 
 @fn("join", 2, 2, shape=True)
@@ -1088,7 +1209,7 @@ def _intersection(scope, *vals):
     return out
 
 
-@fn("shallowMerge", 1, 1)
+@fn("shallowMerge", 1, 1, shape=True)
 def _shallow_merge(scope, arr):
     out: dict = {}
     for v in _arr(arr, "shallowMerge"):
@@ -1100,7 +1221,7 @@ def _shallow_merge(scope, arr):
     return out
 
 
-@fn("flatten", 1, 1)
+@fn("flatten", 1, 1, shape=True)
 def _flatten(scope, arr):
     out = []
     for v in _arr(arr, "flatten"):
@@ -1108,21 +1229,21 @@ def _flatten(scope, arr):
     return out
 
 
-@fn("objectKeys", 1, 1)
+@fn("objectKeys", 1, 1, shape=True)
 def _object_keys(scope, obj):
     if not isinstance(obj, dict):
         raise EvalError("objectKeys() of a non-object")
     return list(obj.keys())
 
 
-@fn("items", 1, 1)
+@fn("items", 1, 1, shape=True)
 def _items(scope, obj):
     if not isinstance(obj, dict):
         raise EvalError("items() of a non-object")
     return [{"key": k, "value": obj[k]} for k in sorted(obj, key=str.lower)]
 
 
-@fn("tryGet", 2, None)
+@fn("tryGet", 2, None, shape=True)
 def _try_get(scope, v, *keys):
     for k in keys:
         if isinstance(v, dict) and isinstance(k, str):
@@ -1142,12 +1263,12 @@ def _try_get(scope, v, *keys):
     return v
 
 
-@fn("filter", 2, 2)
+@fn("filter", 2, 2, shape=True)
 def _filter(scope, arr, lam):
     lam = _lam(lam, "filter")
     out = []
-    for v in _arr(arr, "filter"):
-        keep = lam(scope, v)
+    for i, v in enumerate(_arr(arr, "filter")):
+        keep = lam(scope, v, index=i)
         if isinstance(keep, (Unknown, Partial)):
             return Unknown(_why(keep))
         if keep is True:
@@ -1155,13 +1276,13 @@ def _filter(scope, arr, lam):
     return out
 
 
-@fn("map", 2, 2)
+@fn("map", 2, 2, shape=True)
 def _map(scope, arr, lam):
     lam = _lam(lam, "map")
-    return [lam(scope, v) for v in _arr(arr, "map")]
+    return [lam(scope, v, index=i) for i, v in enumerate(_arr(arr, "map"))]
 
 
-@fn("mapValues", 2, 2)
+@fn("mapValues", 2, 2, shape=True)
 def _map_values(scope, obj, lam):
     lam = _lam(lam, "mapValues")
     if not isinstance(obj, dict):
@@ -1169,16 +1290,16 @@ def _map_values(scope, obj, lam):
     return {k: lam(scope, v) for k, v in obj.items()}
 
 
-@fn("reduce", 3, 3)
+@fn("reduce", 3, 3, shape=True)
 def _reduce(scope, arr, initial, lam):
     lam = _lam(lam, "reduce")
     acc = initial
-    for v in _arr(arr, "reduce"):
-        acc = lam(scope, acc, v)
+    for i, v in enumerate(_arr(arr, "reduce")):
+        acc = lam(scope, acc, v, index=i)
     return acc
 
 
-@fn("sort", 2, 2)
+@fn("sort", 2, 2, shape=True)
 def _sort(scope, arr, lam):
     import functools
     lam = _lam(lam, "sort")
@@ -1199,7 +1320,7 @@ class _Abort(Exception):
     pass
 
 
-@fn("toObject", 2, 3)
+@fn("toObject", 2, 3, shape=True)
 def _to_object(scope, arr, key_lam, value_lam=None):
     key_lam = _lam(key_lam, "toObject")
     out = {}
@@ -1211,15 +1332,16 @@ def _to_object(scope, arr, key_lam, value_lam=None):
     return out
 
 
-@fn("groupBy", 2, 2)
-def _group_by(scope, arr, lam):
+@fn("groupBy", 2, 3, shape=True)
+def _group_by(scope, arr, lam, value_lam=None):
     lam = _lam(lam, "groupBy")
+    value_lam = None if value_lam is None else _lam(value_lam, "groupBy")
     out: dict = {}
     for v in _arr(arr, "groupBy"):
         k = lam(scope, v)
         if isinstance(k, (Unknown, Partial)):
             return Unknown(_why(k))
-        out.setdefault(_str(k, "groupBy", "key"), []).append(v)
+        out.setdefault(_str(k, "groupBy", "key"), []).append(v if value_lam is None else value_lam(scope, v))
     return out
 
 
@@ -1229,11 +1351,14 @@ _DURATION = LazyRegex(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?
 
 
 def duration_seconds(text):
-    """Seconds of an ISO 8601 duration (years = 365 days, months = 30); None if it is not one."""
-    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    """Seconds of an ISO 8601 duration (years = 365 days, months = 30); None if it is not one or
+    if it is longer than 10,000 years."""
+    m = _DURATION.match(text.strip()) if isinstance(text, str) and len(text) < 100 else None
     if not m or text.strip() in ("P", "PT") or text.strip().endswith("T"):
         return None
     sign, y, mo, w, d, h, mi, s = m.groups()
+    if any(g is not None and len(g.split(".")[0]) > 12 for g in (y, mo, w, d, h, mi, s)):
+        return None
     days = int(y or 0) * 365 + int(mo or 0) * 30 + int(w or 0) * 7 + int(d or 0)
     total = days * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
     return -total if sign else total
@@ -1242,7 +1367,7 @@ def duration_seconds(text):
 def parse_duration(text: str):
     """An ISO 8601 duration as a :class:`datetime.timedelta`; None if invalid."""
     seconds = duration_seconds(text)
-    if seconds is None:
+    if seconds is None or abs(seconds) > 10_000 * 366 * 86400:
         return None
     import datetime as dt
     return dt.timedelta(seconds=seconds)
@@ -1267,23 +1392,112 @@ def _iso(value) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_STANDARD_FORMATS = {"u": "yyyy-MM-dd HH:mm:ssZ", "s": "yyyy-MM-ddTHH:mm:ss", "o": "yyyy-MM-ddTHH:mm:ss.fffffffK",
+                     "O": "yyyy-MM-ddTHH:mm:ss.fffffffK", "d": "M/d/yyyy", "t": "h:mm tt", "T": "h:mm:ss tt",
+                     "g": "M/d/yyyy h:mm tt", "G": "M/d/yyyy h:mm:ss tt", "R": "ddd, dd MMM yyyy HH:mm:ss 'GMT'",
+                     "r": "ddd, dd MMM yyyy HH:mm:ss 'GMT'"}
+_FORMAT_TOKEN = LazyRegex(r"yyyy|yy|MMMM|MMM|MM|M|dddd|ddd|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|tt|K|'[^']*'|\\.|.",
+                          re.S)
+
+
+def format_datetime(value, fmt: str, fname: str) -> str:
+    """A date-time in a .NET format string (standard 'u', 's', 'o', 'd', ... or custom 'yyyy-MM-dd')."""
+    pattern = _STANDARD_FORMATS.get(fmt, fmt) if len(fmt) == 1 else fmt
+    if len(fmt) == 1 and fmt not in _STANDARD_FORMATS:
+        raise Unsupported(f"{fname}(): the format '{fmt}' is not supported by vmsslint")
+    out = []
+    for tok in _FORMAT_TOKEN.findall(pattern):
+        if tok == "yyyy":
+            out.append(f"{value.year:04d}")
+        elif tok == "yy":
+            out.append(f"{value.year % 100:02d}")
+        elif tok == "MMMM":
+            out.append(value.strftime("%B"))
+        elif tok == "MMM":
+            out.append(value.strftime("%b"))
+        elif tok in ("MM", "M"):
+            out.append(f"{value.month:0{len(tok)}d}")
+        elif tok == "dddd":
+            out.append(value.strftime("%A"))
+        elif tok == "ddd":
+            out.append(value.strftime("%a"))
+        elif tok in ("dd", "d"):
+            out.append(f"{value.day:0{len(tok)}d}")
+        elif tok in ("HH", "H"):
+            out.append(f"{value.hour:0{len(tok)}d}")
+        elif tok in ("hh", "h"):
+            out.append(f"{(value.hour % 12) or 12:0{len(tok)}d}")
+        elif tok in ("mm", "m"):
+            out.append(f"{value.minute:0{len(tok)}d}")
+        elif tok in ("ss", "s"):
+            out.append(f"{value.second:0{len(tok)}d}")
+        elif tok[0] == "f":
+            out.append(f"{value.microsecond:06d}0"[:len(tok)])
+        elif tok == "tt":
+            out.append("AM" if value.hour < 12 else "PM")
+        elif tok == "K":
+            out.append("Z")
+        elif tok[0] == "'":
+            out.append(tok[1:-1])
+        elif tok[0] == "\\":
+            out.append(tok[1:])
+        else:
+            out.append(tok)
+    return "".join(out)
+
+
+def _base_format(text: str) -> str:
+    """The format of a base date-time, used for the result when no format is given."""
+    t = text.strip()
+    if len(t) == 20 and t[10] == " " and t.endswith("Z"):
+        return "u"
+    return "yyyy-MM-ddTHH:mm:ssZ"
+
+
+def add_duration(start, text: str, fname: str):
+    """``start`` plus an ISO 8601 duration, years and months by the calendar; EvalError when out of range."""
+    import datetime as dt
+    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not m or text.strip() in ("P", "PT", "-P", "-PT") or text.strip().endswith("T"):
+        raise EvalError(f"{fname}(): '{text}' is not an ISO 8601 duration")
+    sign, y, mo, w, d, h, mi, sec = m.groups()
+    k = -1 if sign else 1
+    try:
+        months = k * (int(y or 0) * 12 + int(mo or 0))
+        total = start.month - 1 + months
+        year, month = start.year + total // 12, total % 12 + 1
+        if not 1 <= year <= 9999:
+            raise OverflowError
+        import calendar
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        moved = start.replace(year=year, month=month, day=day)
+        return moved + k * dt.timedelta(weeks=int(w or 0), days=int(d or 0), hours=int(h or 0),
+                                        minutes=int(mi or 0), seconds=float(sec or 0))
+    except (OverflowError, ValueError):
+        raise EvalError(f"{fname}(): adding '{text}' leaves the years 1 to 9999") from None
+
+
 @fn("dateTimeAdd", 2, 3)
 def _date_time_add(scope, base, duration, fmt=None):
     start = parse_datetime(_str(base, "dateTimeAdd"))
     if start is None:
         raise EvalError(f"dateTimeAdd(): '{base}' is not an ISO 8601 date-time")
-    delta = parse_duration(_str(duration, "dateTimeAdd"))
-    if delta is None:
-        raise EvalError(f"dateTimeAdd(): '{duration}' is not an ISO 8601 duration")
-    if fmt is not None:
-        raise Unsupported("dateTimeAdd() with a format string is not supported by vmsslint")
-    return _iso(start + delta)
+    result = add_duration(start, _str(duration, "dateTimeAdd"), "dateTimeAdd")
+    import datetime as dt
+    result = result.astimezone(dt.timezone.utc)
+    return format_datetime(result, _str(fmt, "dateTimeAdd", "format") if fmt is not None else _base_format(base),
+                           "dateTimeAdd")
 
 
 @fn("dateTimeFromEpoch", 1, 1)
 def _date_time_from_epoch(scope, n):
     import datetime as dt
-    return _iso(dt.datetime.fromtimestamp(_int(n, "dateTimeFromEpoch"), dt.timezone.utc))
+    seconds = _int(n, "dateTimeFromEpoch")
+    try:
+        value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise EvalError(f"dateTimeFromEpoch(): {seconds} seconds is outside the years 1 to 9999") from None
+    return _iso(value)
 
 
 @fn("dateTimeToEpoch", 1, 1)
@@ -1307,9 +1521,12 @@ def _net(cidr, fname):
 @fn("parseCidr", 1, 1)
 def _parse_cidr(scope, cidr):
     net = _net(cidr, "parseCidr")
-    hosts = list(net.hosts()) if net.num_addresses <= 4 else None
-    first = hosts[0] if hosts else net.network_address + (1 if net.num_addresses > 2 else 0)
-    last = hosts[-1] if hosts else net.broadcast_address - (1 if net.num_addresses > 2 else 0)
+    if net.version == 6:  # no broadcast and no reserved addresses in IPv6, as documented
+        first, last = net.network_address, net.broadcast_address
+    else:
+        hosts = list(net.hosts()) if net.num_addresses <= 4 else None
+        first = hosts[0] if hosts else net.network_address + (1 if net.num_addresses > 2 else 0)
+        last = hosts[-1] if hosts else net.broadcast_address - (1 if net.num_addresses > 2 else 0)
     out = {"network": str(net.network_address), "netmask": str(net.netmask), "cidr": net.prefixlen,
            "firstUsable": str(first), "lastUsable": str(last)}
     if net.version == 4:
@@ -1334,7 +1551,7 @@ def _cidr_subnet(scope, cidr, new_prefix, index):
 def _cidr_host(scope, cidr, index):
     net = _net(cidr, "cidrHost")
     index = _int(index, "cidrHost")
-    offset = index + 1 if net.version == 4 and net.prefixlen < 31 else index
+    offset = index + 1 if net.prefixlen < net.max_prefixlen - 1 else index
     if index < 0 or offset >= net.num_addresses:
         raise EvalError(f"cidrHost(): host {index} is out of range for {net}")
     return str(net.network_address + offset)

@@ -298,7 +298,7 @@ class Scope:
         return {"id": Partial.join(["/subscriptions/", self.subscription_id(), "/resourceGroups/",
                                     self.resource_group_name()]),
                 "name": self.resource_group_name(), "type": "Microsoft.Resources/resourceGroups",
-                "location": location, "managedBy": None, "tags": {},
+                "location": location,
                 "properties": {"provisioningState": "Succeeded"}}
 
     def deployment_info(self):
