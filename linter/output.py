@@ -229,7 +229,14 @@ def format_azure(report, options) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def format_full(report, options) -> str:
+    from linter.fullformat import format_full as full
+    return full(report, options)
+
+
 FORMATTERS = {
+    "full": format_full,
+    "concise": format_text,
     "text": format_text,
     "json": format_json,
     "sarif": format_sarif,
