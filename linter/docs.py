@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import os
 
+#: Where the repository's documentation is published (project.urls in pyproject.toml); each rule has a
+#: page docs/rules/VMSSnnn.md there, which SARIF's helpUri and the language server's codeDescription name.
+REPOSITORY_URL = "https://github.com/vmsslint/vmsslint"
+RULES_URL = REPOSITORY_URL + "/blob/main/docs/rules/"
+
+
+def rule_url(code: str) -> str:
+    return f"{RULES_URL}{code}.md"
+
 
 def render_rule(rule, heading: str = "#") -> str:
     d = rule.docs

@@ -163,3 +163,22 @@ def test_show_settings_says_where_each_value_came_from(tmp_path):
     assert '"2020"' in line["docs-edition"] and "pyproject.toml" in line["docs-edition"]
     assert '"warning"' in line["fail-level"] and "--fail-level" in line["fail-level"]
     assert "default" in line["credential-horizon-days"]
+
+
+def test_lint_never_imports_the_language_server(tmp_path):
+    write(tmp_path / "t.json", template(vmss()))
+    code = ("import sys; from linter.launch import main\n"
+            "try:\n    main(['lint', '--output-format', 'full', 't.json'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs')"
+            " or m.startswith('linter.lsp')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr
+
+
+def test_server_without_the_lsp_extra_says_how_to_install_it(tmp_path):
+    # a pygls that cannot be imported, as on an install without the extra
+    write(tmp_path / "pygls" / "__init__.py", "raise ImportError('no pygls here', name='pygls')\n")
+    r = subprocess.run([sys.executable, "-m", "linter", "server"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "pip install 'vmsslint[lsp]'" in r.stderr and "Traceback" not in r.stderr
