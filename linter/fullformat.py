@@ -203,7 +203,7 @@ def format_full(report, options) -> str:
         loc = f"{f.file}:{f.line}:{f.column}:"
         if colour:
             loc = f"{_BOLD}{loc}{_RESET}"
-        star = " [*]" if safe_fix(f) else ""
+        star = (f" {_CYAN}[*]{_RESET}" if colour else " [*]") if safe_fix(f) else ""
         res = f" [{f.resource}]" if f.resource else ""
         out = [f"{loc} {code}{star} {sev}: {f.message}{res}"]
         gutter = 1

@@ -159,6 +159,8 @@ def test_readme_quick_start_command_works():
     ["-q", "-v", "--statistics", "--exit-zero", "--fail-level", "warning", "--now", "2026-01-01", "{good}"],
     ["--location", "westeurope", "--", "{good}"],
     ["{good}", "-p", "{params}", "-p", "{params}"],
+    ["--output-format", "full", "--color", "never", "--show-fixes", "{good}"],
+    ["--format=concise", "--show-settings", "--color=always", "{good}"],
 ])
 def test_fast_parser_agrees_with_click(files, tmp_path, argv):
     """The launcher's click-free parser must read a valid command line exactly as click does."""

@@ -170,3 +170,31 @@ def apply_edits(text: str, edits) -> str:
     for e in sorted(edits, key=lambda e: off(e.range.start), reverse=True):
         text = text[:off(e.range.start)] + e.new_text + text[off(e.range.end):]
     return text
+
+
+async def test_workspace_configuration_is_asked_for_and_followed(client, tmp_path):
+    path = tmp_path / "main.json"
+    text = json.dumps(template(vmss(**PINNED)), indent=2)
+    path.write_text(text)
+    open_doc(client, path, text)
+    await diagnostics(client, path, lambda d: "VMSS200" in codes(d))
+    # the user ignores VMSS200 in the editor's settings: the server asks again and re-publishes
+    client.set_configuration({"ignore": ["VMSS200"]}, section="vmsslint")
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
+    await diagnostics(client, path, lambda d: "VMSS200" not in codes(d))
+
+
+async def test_a_broken_configuration_file_is_a_message_not_a_crash(client, tmp_path):
+    (tmp_path / ".vmsslint.yaml").write_text("no-such-setting: 1\n")
+    path = tmp_path / "main.json"
+    text = json.dumps(template(vmss()), indent=2)
+    path.write_text(text)
+    open_doc(client, path, text)
+    deadline = asyncio.get_running_loop().time() + 20
+    while not client.messages and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert any("unknown setting 'no-such-setting'" in m.message for m in client.messages)
+    # the server still answers
+    (tmp_path / ".vmsslint.yaml").unlink()
+    change(client, path, text.replace('"latest"', '"1.0"'), 2)
+    await diagnostics(client, path, lambda d: "VMSS200" in codes(d))
