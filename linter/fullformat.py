@@ -98,6 +98,35 @@ def related_sites(finding, report, rules_by_code, _cache=None):
     return out[:3]
 
 
+# --- secrets never shown ---------------------------------------------------------------------------
+
+#: SAS signatures and key/password assignments (as in findings.mask), and JSON members whose name says
+#: secret; their values are starred out character for character, so that columns stay right.
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)"),
+    re.compile(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)"),
+    re.compile(r"(?i)(\"[\w-]*(?:password|secret|accountkey|sharedaccesskey|pwd|token|connectionstring)[\w-]*\"\s*:\s*\")"
+               r"((?:[^\"\\\[]|\\.)(?:[^\"\\]|\\.)*)"),
+)
+#: Rules about credentials: the value they underline is itself the secret (unless it is a URL, whose
+#: signature the patterns above hide, or an expression).
+_SECRET_RULES = ("VMSS504", "VMSS505", "VMSS506")
+
+
+def redact(text: str, span=None) -> str:
+    """``text`` with secrets replaced by ``*`` of the same length; ``span`` = (from, to) columns of a secret value."""
+    for rx in _SECRET_PATTERNS:
+        text = rx.sub(lambda m: m.group(1) + "*" * len(m.group(2)), text)
+    if span is not None:
+        a, b = span
+        inner = text[a:b]
+        if inner.startswith('"') and inner.endswith('"') and len(inner) >= 2:
+            body = inner[1:-1]
+            if not body.startswith("[") and "://" not in body:
+                text = text[:a + 1] + "*" * len(body) + text[b - 1:]
+    return text
+
+
 # --- drawing a span -------------------------------------------------------------------------------
 
 def _cells(ch: str, col: int) -> int:
@@ -146,11 +175,13 @@ def render_line(text: str, col_from: int, col_to: int, width: int = MAX_WIDTH):
     return prefix + window + suffix, start_cell - left + len(prefix), max(1, span)
 
 
-def _snippet(src, start: int, end: int, label: str, mark: str, colour: bool, style: str, gutter: int):
+def _snippet(src, start: int, end: int, label: str, mark: str, colour: bool, style: str, gutter: int,
+             secret: bool = False):
     line, col = src.position(start)
     end_line, end_col = src.position(max(start, end))
     text = _line_text(src, line)
     to = end_col - 1 if end_line == line else len(text)
+    text = redact(text, (col - 1, to) if secret else None)
     shown, at, length = render_line(text, col - 1, to)
     pad = " " * gutter
     bar = f"{_BLUE}|{_RESET}" if colour else "|"
@@ -212,7 +243,7 @@ def format_full(report, options) -> str:
             sites = related_sites(f, report, rules, cache)
             gutter = max(len(str(src.position(s)[0])) for src, s, _ in [(f.src, start, 0)] + sites)
             out += _snippet(f.src, start, _offset(f.src, f.end_line, f.end_column), f.code, "^", colour,
-                            _SEV[f.severity], gutter)
+                            _SEV[f.severity], gutter, secret=f.code in _SECRET_RULES)
             for src, s, e in sites:
                 line, col = src.position(s)
                 out.append(f"{' ' * gutter}::: {src.display}:{line}:{col}")

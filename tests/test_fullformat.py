@@ -182,3 +182,29 @@ def test_server_without_the_lsp_extra_says_how_to_install_it(tmp_path):
     r = subprocess.run([sys.executable, "-m", "linter", "server"], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}, stdin=subprocess.DEVNULL)
     assert r.returncode == 2 and "pip install 'vmsslint[lsp]'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("fixture", ["VMSS505/fail-literal-password.json", "VMSS506/fail-password-default.json",
+                                     "VMSS506/fail-sas-default.json", "VMSS504/fail-list-keys-and-sas-in-settings.json",
+                                     "VMSS500/fail-expired-sas-from-parameter-default.json"])
+def test_full_format_never_prints_a_secret(tmp_path, fixture):
+    import re
+    shutil.copy(RULE_FIXTURES / fixture, tmp_path / "t.json")
+    text = (tmp_path / "t.json").read_text(encoding="utf-8")
+    secrets = re.findall(r"sig=([^&\"\s]+)", text)
+    secrets += [v for v in re.findall(r'"(?:adminPassword|defaultValue)"\s*:\s*"([^"\[][^"]*)"', text)
+                if "://" not in v]
+    assert secrets
+    got = full(["t.json"], tmp_path, "--now", "2026-06-01", "--color", "never")
+    assert " |" in got  # the code was drawn
+    for secret in secrets:
+        assert secret not in got
+
+
+def test_redact_keeps_columns():
+    from linter.fullformat import redact
+    line = '"u": "https://a/b?sv=1&sig=AB%3D&se=2", "adminPassword": "hunter2", "pwd": "[parameters(\'p\')]"'
+    out = redact(line)
+    assert len(out) == len(line) and "AB%3D" not in out and "hunter2" not in out
+    assert "[parameters('p')]" in out and "sv=1&sig=*****&se=2" in out
+    assert redact('"v": "GEN-PASSWORD"', (5, 19)) == '"v": "************"'

@@ -15,7 +15,7 @@ import json
 import os
 
 from linter import loader
-from linter.source import SourceFile
+from linter.source import MAX_FILE_BYTES, SourceFile
 
 SEVERITY = {"error": 1, "warning": 2, "info": 3}  # lsprotocol DiagnosticSeverity values
 
@@ -117,6 +117,11 @@ class Workspace:
         if text is None:
             return loader.read(path)
         out = loader.Loaded(path)
+        if len(text) > MAX_FILE_BYTES:  # as loader.read refuses such a file on disk
+            out.src = SourceFile(path, "", path)
+            out.error = (f"file is {len(text) // (1024 * 1024)} MiB; vmsslint reads files up to "
+                         f"{MAX_FILE_BYTES // (1024 * 1024)} MiB (Azure itself accepts templates up to 4 MB)")
+            return out
         if text.startswith("\ufeff"):
             text = text[1:]
         out.src = SourceFile(path, text, path)

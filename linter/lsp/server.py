@@ -95,6 +95,12 @@ class VmsslintServer(LanguageServer):
         except SettingsError as exc:
             self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"vmsslint: {exc}"))
             by_path = {}
+        except Exception as exc:  # a bug of ours: say so, keep serving
+            log.exception("linting %s failed", template)
+            self.window_show_message(lsp.ShowMessageParams(
+                type=lsp.MessageType.Error, message=f"vmsslint: internal error while linting {template}: "
+                                                    f"{type(exc).__name__}: {exc}; please report it"))
+            by_path = {}
         previous = self.contrib.get(template, {})
         self.contrib[template] = by_path
         for path in set(previous) | set(by_path) | {template}:
