@@ -64,7 +64,7 @@ def _lint(**params):
 
 for _opt in reversed(LINT_OPTIONS):
     _lint = _click_option(_opt)(_lint)
-lint = cli.command("lint")(click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))(_lint))
+lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exists=True))(_lint))
 
 
 @cli.command("generate")
@@ -248,6 +248,17 @@ def rule_cmd(code):
     names = [r.code for r in rules] + [r.name for r in rules]
     near = difflib.get_close_matches(wanted, names, n=1)
     raise UsageError(f"no rule '{code}'" + (f"; did you mean {near[0]}?" if near else "; `vmsslint rules` lists them"))
+
+
+@cli.command("server")
+def server_cmd():
+    """Run the language server (LSP over stdio) for editors; needs the lsp extra: pip install 'vmsslint[lsp]'."""
+    try:
+        from linter.lsp.server import main as serve
+    except ImportError as exc:
+        raise ConfigError(f"the language server needs pygls and lsprotocol ({exc.name or exc} is missing): "
+                          f"pip install 'vmsslint[lsp]'") from None
+    serve()
 
 
 def main(argv=None):

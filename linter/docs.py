@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import os
 
+#: Where the repository's documentation is published (project.urls in pyproject.toml); each rule has a
+#: page docs/rules/VMSSnnn.md there, which SARIF's helpUri and the language server's codeDescription name.
+REPOSITORY_URL = "https://github.com/vmsslint/vmsslint"
+RULES_URL = REPOSITORY_URL + "/blob/main/docs/rules/"
+
+
+def rule_url(code: str) -> str:
+    return f"{RULES_URL}{code}.md"
+
 
 def render_rule(rule, heading: str = "#") -> str:
     d = rule.docs
@@ -62,6 +71,19 @@ def render_all(rules) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def render_page(rule) -> str:
+    """docs/rules/VMSSnnn.md: one rule's page, the one SARIF helpUri and the language server link to."""
+    body = render_rule(rule, "#")
+    return (f"<!-- Generated from rules/{os.path.basename(rule.path) if rule.path else rule.code} by "
+            f"`python -m linter.docs`; do not edit by hand. -->\n\n{body.rstrip()}\n\n"
+            f"[All rules](../rules.md)\n")
+
+
+def rule_pages(rules) -> dict:
+    """{file name: text} of every rule page under docs/rules/."""
+    return {f"{r.code}.md": render_page(r) for r in rules}
+
+
 def main():
     from linter.rules import REPO_DIR, compile_rules, data_dir, rule_files
     rules = compile_rules(rule_files(data_dir("rules")))
@@ -70,6 +92,16 @@ def main():
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(render_all(rules))
     print(f"wrote {os.path.relpath(path)}")
+    pages_dir = os.path.join(REPO_DIR, "docs", "rules")
+    os.makedirs(pages_dir, exist_ok=True)
+    pages = rule_pages(rules)
+    for name in os.listdir(pages_dir):  # a page of a rule that no longer exists goes
+        if name.endswith(".md") and name not in pages:
+            os.remove(os.path.join(pages_dir, name))
+    for name, text in pages.items():
+        with open(os.path.join(pages_dir, name), "w", encoding="utf-8") as fh:
+            fh.write(text)
+    print(f"wrote {len(pages)} pages in {os.path.relpath(pages_dir)}")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ def prepare(p: dict):
         except ValueError as exc:
             raise ConfigError(f"--baseline {p['baseline']}: {exc}") from None
     settings.config_path = cfg.path
+    settings.config_data = cfg.data  # --show-settings says which values came from the file
     return Engine(settings, rules), settings
 
 
@@ -117,7 +118,13 @@ def run(p: dict, prepared) -> int:
     from linter.findings import SEVERITY_RANK
     from linter.output import FORMATTERS
     engine, settings = prepared
-    report = engine.lint_paths(list(p["paths"]))
+    paths = list(p["paths"]) or ["."]  # no path: the current directory, as ruff does
+    if p.get("show_settings"):
+        from linter.settingsview import render_settings
+        sys.stdout.write(render_settings(p, settings))
+        return 0
+    report = engine.lint_paths(paths)
+    fixed = None
     if p["fix"] or p["diff"]:
         from linter import fixes
         edited, fixed = fixes.apply(report.findings, unsafe=p["unsafe_fixes"])
@@ -133,14 +140,15 @@ def run(p: dict, prepared) -> int:
         if changed:
             from linter.engine import Engine
             engine = Engine(settings, engine.all_rules)
-            report = engine.lint_paths(list(p["paths"]))
+            report = engine.lint_paths(paths)
         report.fixed = len(fixed)
         report.notes.append(f"fixed {len(fixed)} finding(s) in {len(changed)} file(s)")
     if p["write_baseline"]:
         from linter import baseline
         from linter.fileio import write_atomic
         write_atomic(p["write_baseline"], baseline.dump(report.findings))
-        report.notes.append(f"baseline of {len(report.findings)} findings written to {p['write_baseline']}")
+        sys.stderr.write(f"baseline of {len(report.findings)} findings written to {p['write_baseline']}\n")
+        return 0  # writing the baseline is the job: it succeeded
     if settings.baseline is not None:
         from linter import baseline
         report.findings, report.baselined = baseline.subtract(report.findings, settings.baseline)
@@ -151,12 +159,22 @@ def run(p: dict, prepared) -> int:
             sys.stderr.write(f"note: {note}\n")
         for tb in report.tracebacks:
             sys.stderr.write(f"internal error:\n{tb}")
-    colour = (p["fmt"] == "text" and p["output"] is None and sys.stdout.isatty()
-              and not os.environ.get("NO_COLOR"))
-    text = FORMATTERS[p["fmt"]](report, {"colour": colour, "statistics": p["statistics"], "quiet": p["quiet"],
-                                         "edition": settings.edition, "rules": engine.all_rules,
-                                         "require_auto_upgrade": settings.require_auto_upgrade,
-                                         "clean_files": report.clean_files})
+    tty = p["output"] is None and sys.stdout.isatty()
+    fmt = p["fmt"] or ("full" if tty else "concise")
+    colour = {"always": True, "never": False}.get(p.get("color") or "auto",
+                                                  tty and not os.environ.get("NO_COLOR"))
+    colour = colour and fmt in ("text", "concise", "full")
+    opts = {"colour": colour, "statistics": p["statistics"], "quiet": p["quiet"],
+            "edition": settings.edition, "rules": engine.all_rules,
+            "require_auto_upgrade": settings.require_auto_upgrade, "clean_files": report.clean_files}
+    if p["statistics"] and fmt in ("text", "concise", "full"):
+        from linter.fullformat import format_statistics
+        text = format_statistics(report, opts)  # only the table, as ruff prints it
+    else:
+        text = FORMATTERS[fmt](report, opts)
+    if p.get("show_fixes") and fmt in ("text", "concise", "full"):
+        from linter.fullformat import format_fixes
+        text += format_fixes(report, fixed, opts, unsafe=p["unsafe_fixes"])
     if p["output"]:
         from linter.fileio import write_atomic
         write_atomic(p["output"], text)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 EDITIONS = ("2020", "2026")
-FORMATS = ("text", "json", "sarif", "junit", "github", "azure")
+FORMATS = ("full", "concise", "text", "json", "sarif", "junit", "github", "azure")
+COLORS = ("auto", "always", "never")
 LEVELS = ("error", "warning", "info")
 
 
@@ -36,7 +37,8 @@ LINT_OPTIONS = (
         help="Only these rule codes or prefixes (comma-separated, repeatable); replaces the configuration's."),
     Opt("ignore", "--ignore", metavar="CODES", multiple=True,
         help="Skip these rule codes or prefixes (comma-separated, repeatable); adds to the configuration's."),
-    Opt("fmt", "--format", choices=FORMATS, default="text", help="Report format."),
+    Opt("fmt", "--output-format", "--format", choices=FORMATS,
+        help="Report format (default: full on a terminal, concise otherwise; text is concise)."),
     Opt("output", "-o", "--output", metavar="FILE", path="output", help="Write the report to FILE (atomically)."),
     Opt("fail_level", "--fail-level", choices=LEVELS,
         help="Exit 1 when a finding is at or above this severity (default: error)."),
@@ -58,7 +60,12 @@ LINT_OPTIONS = (
     Opt("unsafe_fixes", "--unsafe-fixes", flag=True,
         help="With --fix or --diff, also apply fixes that change behaviour (a newer apiVersion, ...)."),
     Opt("diff", "--diff", flag=True, help="Show the fixes as a unified diff; change no file (exit 1 if any)."),
-    Opt("statistics", "--statistics", flag=True, help="Count findings by rule."),
+    Opt("show_fixes", "--show-fixes", flag=True, help="List what --fix (and --unsafe-fixes) would change."),
+    Opt("statistics", "--statistics", flag=True, help="Print only a table of findings by rule (count, code, fixable, name)."),
+    Opt("color", "--color", choices=COLORS, default="auto",
+        help="Colour the report: auto (on a terminal, unless NO_COLOR), always or never."),
+    Opt("show_settings", "--show-settings", flag=True,
+        help="Print the configuration in force and where each value came from, then exit."),
     Opt("quiet", "-q", "--quiet", flag=True, help="Print findings only, no summary."),
     Opt("verbose", "-v", "--verbose", flag=True,
         help="Say which files were skipped and which parameter files were used; print the traceback of an "

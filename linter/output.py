@@ -97,18 +97,18 @@ ARTICLE = "https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-
 
 def format_sarif(report, options) -> str:
     """SARIF 2.1.0: one run, every rule in tool.driver.rules, results with regions and stable fingerprints."""
+    from linter.docs import rule_url
     rules = sorted(options.get("rules") or [], key=lambda r: r.code)
     index = {r.code: i for i, r in enumerate(rules)}
     driver_rules = []
     for r in rules:
-        refs = r.docs.get("references") or []
         driver_rules.append({
             "id": r.code,
             "name": _camel(r.name),
             "shortDescription": {"text": r.summary},
             "fullDescription": {"text": " ".join(r.docs["what"].split())},
             "help": {"text": " ".join((r.docs["why"] + " " + r.docs["fix"]).split())},
-            "helpUri": refs[0] if refs else ARTICLE,
+            "helpUri": rule_url(r.code),  # the rule's page, docs/rules/VMSSnnn.md
             "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
             "properties": {"tags": list(r.requirements), "requirements": list(r.requirements)},
         })
@@ -229,7 +229,14 @@ def format_azure(report, options) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def format_full(report, options) -> str:
+    from linter.fullformat import format_full as full
+    return full(report, options)
+
+
 FORMATTERS = {
+    "full": format_full,
+    "concise": format_text,
     "text": format_text,
     "json": format_json,
     "sarif": format_sarif,

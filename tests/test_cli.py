@@ -57,7 +57,6 @@ def test_fail_level(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["lint", "--no-such-option", "x.json"], "No such option"),
     (["lint", "missing.json"], "does not exist"),
-    (["lint"], "Missing argument"),
     (["lint", "--select", "VMSS29", "{good}"], "no rule code starts with 'VMSS29'"),
     (["lint", "--ignore", "VMS200", "{good}"], "did you mean VMSS200?"),
     (["lint", "--now", "yesterday", "{good}"], "is not a date"),
@@ -103,8 +102,7 @@ def test_directory_walk_and_verbose_notes(files, tmp_path):
 def test_statistics_and_quiet(files):
     _, bad = files
     r = run("lint", "--statistics", "-q", str(bad))
-    assert "    1  VMSS200  error    image-version-not-latest" in r.stdout
-    assert "Found" not in r.stdout
+    assert r.stdout == "    1  VMSS200  [*] image-version-not-latest\n"  # only the table, as ruff prints it
 
 
 def test_colour_only_on_a_terminal(files):
@@ -161,6 +159,8 @@ def test_readme_quick_start_command_works():
     ["-q", "-v", "--statistics", "--exit-zero", "--fail-level", "warning", "--now", "2026-01-01", "{good}"],
     ["--location", "westeurope", "--", "{good}"],
     ["{good}", "-p", "{params}", "-p", "{params}"],
+    ["--output-format", "full", "--color", "never", "--show-fixes", "{good}"],
+    ["--format=concise", "--show-settings", "--color=always", "{good}"],
 ])
 def test_fast_parser_agrees_with_click(files, tmp_path, argv):
     """The launcher's click-free parser must read a valid command line exactly as click does."""

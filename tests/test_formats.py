@@ -14,7 +14,7 @@ from linter import __version__
 from linter.output import FORMATTERS, fingerprint
 
 SNAPSHOTS = FIXTURES / "formats"
-EXT = {"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "github": "txt", "azure": "txt"}
+EXT = {"full": "txt", "concise": "txt", "text": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "github": "txt", "azure": "txt"}
 
 
 def render(fmt, report):
