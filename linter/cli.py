@@ -143,6 +143,59 @@ def _prompt_missing(choices, no_input, edition):
                                          default="probe", err=True)
 
 
+@cli.command("eval")
+@click.argument("template", type=click.Path(exists=True, dir_okay=False))
+@click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Parameter file (repeatable; later files win). Default: the one beside the template.")
+@click.option("--parameter", "parameter_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A parameter value (JSON, or else a string); wins over the files (repeatable).")
+@click.option("--subscription-id", metavar="ID", help="The deployment's subscription id.")
+@click.option("--resource-group", metavar="NAME", help="The deployment's resource group name.")
+@click.option("--location", metavar="REGION", help="The resource group's location.")
+@click.option("--deployment-name", metavar="NAME", help="The deployment's name.")
+@click.option("--tenant-id", metavar="ID", help="The tenant id.")
+@click.option("--expr", metavar="EXPRESSION", help="Evaluate one expression in the template's scope, e.g. "
+                                                   "\"[variables('vmssName')]\".")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def eval_cmd(template, parameters, parameter_pairs, subscription_id, resource_group, location, deployment_name,
+             tenant_id, expr, fmt):
+    """Show the template evaluated offline: its resources, outputs and parameters, as the linter sees them.
+
+    What only Azure knows at deployment stays unknown and is shown as the expression that computes it:
+    [uniqueString(resourceGroup().id)]; in JSON, {"$unknown": ...} or {"$partial": ...}. Secrets are masked.
+    """
+    import json as _json
+
+    from linter import evalcmd
+    from linter.arm.evaluate import Context
+    try:
+        pairs = [evalcmd.parse_parameter(t) for t in parameter_pairs]
+        ctx = Context(subscription_id=subscription_id, resource_group=resource_group, location=location,
+                      deployment_name=deployment_name, tenant_id=tenant_id)
+        result, dep, where, notes = evalcmd.evaluate_file(template, parameters, pairs, ctx)
+    except evalcmd.EvalCommandError as exc:
+        raise ConfigError(str(exc)) from None
+    if expr is not None:
+        try:
+            value, problems = evalcmd.evaluate_expression(dep, expr)
+        except evalcmd.EvalCommandError as exc:
+            raise ConfigError(str(exc)) from None
+        if fmt == "json":
+            from linter.arm.evaluate import to_json
+            click.echo(_json.dumps({"value": to_json(value), "problems": problems}, indent=2, ensure_ascii=False))
+        else:
+            click.echo(evalcmd.render_value(value))
+            for p in problems:
+                click.echo(f"problem: {p}", err=True)
+        if problems:
+            raise click.exceptions.Exit(1)
+        return
+    if fmt == "json":
+        click.echo(_json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(evalcmd.render_text(result, where, notes, dep), nl=False)
+
+
 @cli.command("plan")
 @click.argument("template", type=click.Path(exists=True, dir_okay=False))
 @click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),

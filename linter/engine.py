@@ -250,7 +250,7 @@ class Engine:
                 self._duplicates(report, p)
         report.inputs.append({"template": lf.src.display,
                               "parameters": [p.src.display for p in params if p.src is not None]})
-        options = Options(location=settings.location)
+        options = Options(location=settings.location, **getattr(settings, "context", {}))
         deployment = loader.build(lf, params, options, self._linked_cache)
         before = len(report.findings)
         self.lint_deployment(deployment, report, settings, supp)

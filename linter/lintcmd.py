@@ -47,6 +47,31 @@ def parse_now(value):
     return parsed
 
 
+CONTEXT_KEYS = (("subscription_id", "subscription-id"), ("resource_group", "resource-group"),
+                ("deployment_name", "deployment-name"), ("tenant_id", "tenant-id"))
+
+
+def deployment_context(p: dict, cfg) -> dict:
+    """What the user knows of the deployment (command line over configuration), and the evaluation deadline."""
+    out = {}
+    for dest, key in CONTEXT_KEYS:
+        value = p.get(dest) or cfg.get(key)
+        if value is not None:
+            if not isinstance(value, str) or not value.strip() or any(c in value for c in "/?#\n"):
+                raise CommandError(f"--{key}: '{value}' is not a valid {key.replace('-', ' ')}")
+            out[dest] = value.strip()
+    timeout = p.get("eval_timeout") or cfg.get("eval-timeout")
+    if timeout is not None:
+        try:
+            seconds = float(timeout)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not 0 < seconds <= 3600:
+            raise CommandError(f"--eval-timeout: '{timeout}' is not a number of seconds between 0 and 3600")
+        out["eval_seconds"] = seconds
+    return out
+
+
 def prepare(p: dict):
     """Load rules and configuration, and check everything the parser could not: returns (engine, settings)."""
     from linter import config
@@ -99,6 +124,7 @@ def prepare(p: dict):
         credential_horizon_days=horizon, severity={k.upper(): v for k, v in cfg.get("severity", {}).items()},
         per_file_ignores=list(cfg.get("per-file-ignores", {}).items()), exclude=cfg.get("exclude", []),
         root=cfg.root, explicit=explicit)
+    settings.context = deployment_context(p, cfg)
     settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
     settings.baseline = None
     if p["baseline"]:

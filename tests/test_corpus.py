@@ -70,3 +70,29 @@ def test_readiness_report_is_current():
     expected = (REPO / "docs" / "corpus-readiness.md").read_text(encoding="utf-8")
     assert mod.main(str(CORPUS)) == expected, \
         "docs/corpus-readiness.md is stale: python scripts/readiness.py ../shared/corpus > docs/corpus-readiness.md"
+
+
+@needs_shared
+def test_every_format_over_the_corpus_is_readable():
+    """No finding, in any format, carries a control character or an internal marker; JUnit parses as XML."""
+    import json
+    import re
+    import xml.etree.ElementTree as ET
+
+    from linter.output import FORMATTERS
+    from linter.rules import load_rules
+    report = lint(CORPUS)
+    assert report.findings
+    opts = {"colour": False, "statistics": False, "quiet": False, "edition": "2026", "rules": load_rules(),
+            "require_auto_upgrade": False, "clean_files": report.clean_files}
+    for fmt, render in FORMATTERS.items():
+        text = render(report, opts)
+        bad = re.findall(r"[\x00-\x08\x0b-\x1f\x7f]", text)
+        assert not bad, f"{fmt}: control characters {sorted(set(bad))!r}"
+        assert "{" + "toLower(" not in text and "\\u0000" not in text, fmt
+        if fmt == "junit":
+            ET.fromstring(text)
+        if fmt in ("json", "sarif"):
+            json.loads(text)
+    for f in report.findings:
+        assert "\x00" not in f.resource + f.message + "".join(f.resources)

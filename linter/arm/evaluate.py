@@ -97,7 +97,9 @@ def evaluate_template(template, parameters=None, context: Context | None = None,
         if res.existing:
             continue
         body = res.evaluated()
-        item = {"type": res.type, "apiVersion": to_json(res.api_version()), "name": to_json(res.name)}
+        ak = ci_key(body, "apiVersion")
+        item = {"type": res.type, "apiVersion": to_json(body[ak]) if ak is not None else None,
+                "name": to_json(res.name)}
         for k, v in body.items():
             if k.lower() in ("type", "apiversion", "name", "copy", "condition", "dependson", "comments"):
                 continue

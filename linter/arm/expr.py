@@ -237,6 +237,9 @@ def member(value, name, node_text="") -> object:
             for k in value:
                 if k.lower() == low:
                     return value[k]
+            rest = getattr(value, "rest", None)
+            if rest is not None:  # reference() of a resource in the template: the rest is runtime state
+                return rest.member(name)
             raise EvalError(f"the object has no property '{name}'")
         raise EvalError(f"an object cannot be indexed with {name!r}")
     if isinstance(value, list):

@@ -74,7 +74,10 @@ def _visit_call(node, scope, here):
 
 def _visit_get(node, scope, here):
     base, _ = walk(node.base, scope, here)
-    return _member_with_origin(base, node.name, here)
+    value, origin = _member_with_origin(base, node.name, here)
+    if isinstance(value, Unknown) and value.text is None:
+        value = value.with_text(node.text)
+    return value, origin
 
 
 def _visit_index(node, scope, here):
@@ -85,7 +88,10 @@ def _visit_index(node, scope, here):
                        text=node.text), here
     if isinstance(index, float) and index.is_integer():
         index = int(index)
-    return _member_with_origin(base, index, here)
+    value, origin = _member_with_origin(base, index, here)
+    if isinstance(value, Unknown) and value.text is None:
+        value = value.with_text(node.text)
+    return value, origin
 
 
 def _member_with_origin(base, key, here):
@@ -333,9 +339,7 @@ def _subscription(scope):
 
 @fn("tenant", 0, 0)
 def _tenant(scope):
-    return {"tenantId": Unknown("the tenant is known only at deployment", "tenant().tenantId"),
-            "countryCode": Unknown("the tenant is known only at deployment", "tenant().countryCode"),
-            "displayName": Unknown("the tenant is known only at deployment", "tenant().displayName")}
+    return scope.tenant()
 
 
 @fn("managementGroup", 0, 1)

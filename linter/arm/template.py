@@ -43,6 +43,41 @@ class EObject(dict):
         self.origin = origin
 
 
+class OpenObject(EObject):
+    """What ``reference()`` knows of a resource declared in the same template: its declared values;
+    every other member (``provisioningState``, ``ipAddress``, ...) is only known once deployed."""
+
+    __slots__ = ("rest",)
+
+    def __init__(self, values: dict, rest: Unknown):
+        super().__init__(getattr(values, "origin", None))
+        self.update(values)
+        self.locs.update(getattr(values, "locs", {}))
+        self.rest = rest
+
+
+def _open(value, rest: Unknown, depth=0):
+    """Declared values of a referenced resource: objects at every level answer runtime-only members
+    (an ``id`` Azure assigns, ``provisioningState``) with unknowns instead of errors."""
+    if depth > 32:
+        return value
+    if isinstance(value, dict):
+        out = OpenObject({}, rest)
+        out.origin = getattr(value, "origin", None)
+        locs = getattr(value, "locs", {})
+        for k, v in value.items():
+            out[k] = _open(v, rest.member(k), depth + 1)
+            if k in locs:
+                out.locs[k] = locs[k]
+        return out
+    if isinstance(value, list):
+        out = EArray(getattr(value, "origin", None))
+        out.extend(_open(v, rest.member(i), depth + 1) for i, v in enumerate(value))
+        out.locs = list(getattr(value, "locs", []))
+        return out
+    return value
+
+
 class EArray(list):
     __slots__ = ("locs", "origin")
 
@@ -121,6 +156,26 @@ class Deployment:
         self.copy_iterations = 0
         self.budget = Budget(seconds=getattr(options, "eval_seconds", DEFAULT_SECONDS))
         self.root_scope = None
+        self.evaluating: set = set()  # resources being evaluated (reference() cycles)
+
+    def find_resource(self, target):
+        """The resource of this deployment that ``target`` (a name or a resource id) names, if exactly one."""
+        c = canon(target)
+        if c is None:
+            return None
+        low = c.lower()
+        hits = []
+        for res in self.resources:
+            if res.existing or res.type_lower == "microsoft.resources/deployments":
+                continue  # a deployment's outputs are known only once it has run
+            if "/providers/" in low:
+                rid = res.resource_id()
+                key = None if rid is None else canon(rid)
+            else:
+                key = canon(res.name)
+            if key is not None and key.lower() == low:
+                hits.append(res)
+        return hits[0] if len(hits) == 1 else None
 
     def diag(self, kind, message, loc=None, severity=None):
         key = (kind, id(loc[0]) if loc else None, loc[1] if loc else None, message)
@@ -275,20 +330,30 @@ class Scope:
     # -- facts about the target
     def subscription_id(self):
         o = self.deployment.options
-        return o.subscription_id or Unknown("the subscription id is known only at deployment",
-                                            "subscription().subscriptionId")
+        return o.subscription_id or Unknown("the subscription id is known only at deployment (give "
+                                            "--subscription-id)", "subscription().subscriptionId")
 
     def resource_group_name(self):
         o = self.deployment.options
-        return o.resource_group or Unknown("the resource group name is known only at deployment",
-                                           "resourceGroup().name")
+        return o.resource_group or Unknown("the resource group name is known only at deployment (give "
+                                           "--resource-group)", "resourceGroup().name")
+
+    def tenant_id(self):
+        o = self.deployment.options
+        return o.tenant_id or Unknown("the tenant is known only at deployment (give --tenant-id)",
+                                      "tenant().tenantId")
 
     def subscription(self):
         sid = self.subscription_id()
         return {"id": Partial.join(["/subscriptions/", sid]), "subscriptionId": sid,
-                "tenantId": Unknown("the tenant is known only at deployment", "subscription().tenantId"),
+                "tenantId": self.tenant_id(),
                 "displayName": Unknown("the subscription name is known only at deployment",
                                        "subscription().displayName")}
+
+    def tenant(self):
+        return {"tenantId": self.tenant_id(),
+                "countryCode": Unknown("the tenant is known only at deployment", "tenant().countryCode"),
+                "displayName": Unknown("the tenant is known only at deployment", "tenant().displayName")}
 
     def resource_group(self):
         o = self.deployment.options
@@ -302,7 +367,9 @@ class Scope:
                 "properties": {"provisioningState": "Succeeded"}}
 
     def deployment_info(self):
-        return {"name": Unknown("the deployment name is known only at deployment", "deployment().name"),
+        o = self.deployment.options
+        return {"name": o.deployment_name or Unknown("the deployment name is known only at deployment (give "
+                                                     "--deployment-name)", "deployment().name"),
                 "properties": Unknown("deployment() properties are known only at deployment",
                                       "deployment().properties"),
                 "location": self.deployment.options.location or Unknown(
@@ -310,8 +377,18 @@ class Scope:
 
     def reference(self, target, rest):
         c = canon(target)
-        return Unknown(f"reference({_short(target)}) reads the deployed resource's runtime state",
-                       None if c is None else f"reference({c})")
+        unknown = Unknown(f"reference({_short(target)}) reads the deployed resource's runtime state",
+                          None if c is None else f"reference({c})")
+        res = self.deployment.find_resource(target)
+        if res is None:
+            return unknown
+        full = len(rest) >= 2 and isinstance(rest[1], str) and rest[1].lower() == "full"
+        body = res.evaluated()
+        if full:
+            return _open(body, unknown)
+        pk = ci_key(body, "properties")
+        props = body[pk] if pk is not None else None
+        return _open(props if isinstance(props, dict) else {}, unknown)
 
 
 class FunctionScope(Scope):
@@ -474,8 +551,53 @@ class Resource:
 
     def evaluated(self) -> EObject:
         if self._evaluated is None:
-            self._evaluated, _ = evaluate_value(self.raw, (self.raw, None), self.scope)
+            dep = self.scope.deployment
+            if id(self) in dep.evaluating:
+                raise EvalError(f"the resource '{self.display_name()}' refers to itself through reference()")
+            dep.evaluating.add(id(self))
+            try:
+                body, _ = evaluate_value(self.raw, (self.raw, None), self.scope)
+            finally:
+                dep.evaluating.discard(id(self))
+            if ci_key(body, "apiVersion") is None:
+                self._profile_api_version(body)
+            self._evaluated = body
         return self._evaluated
+
+    def _profile_api_version(self, body):
+        """A resource without ``apiVersion`` takes it from the template's ``apiProfile`` (Azure Stack Hub)."""
+        root = self.scope.body
+        pk = ci_key(root, "apiProfile") if isinstance(root, dict) else None
+        if pk is None:
+            return
+        profile, _ = evaluate_value(root[pk], (root, pk), self.scope)
+        from linter.arm import apiprofiles
+        if not isinstance(profile, str):
+            value = Unknown("the template's apiProfile is not a known string", text="apiProfile")
+        elif not apiprofiles.is_known_profile(profile):
+            value = Unknown(f"the template's apiProfile '{profile}' is not one of the Azure Stack Hub profiles "
+                            f"vmsslint knows ({', '.join(apiprofiles.known_profiles())}), so the apiVersion it "
+                            f"gives {self.type} is unknown", text=f"apiProfile {profile}")
+        else:
+            version = apiprofiles.api_version(profile, self.type)
+            value = version if version is not None else Unknown(
+                f"the apiProfile '{profile}' does not list {self.type}", text=f"apiProfile {profile}")
+        body["apiVersion"] = value
+        body.locs["apiVersion"] = (root, pk)
+
+    def resource_id(self):
+        """``resourceId(type, name segments...)`` of this resource in the deployment's resource group."""
+        segments = self.type.split("/")
+        names = self.name.split("/") if isinstance(self.name, str) else [self.name]
+        if isinstance(self.name, Partial) and len(segments) > 2:
+            return None
+        if len(names) != len(segments) - 1:
+            return None
+        pieces = ["/subscriptions/", self.scope.subscription_id(), "/resourceGroups/",
+                  self.scope.resource_group_name(), "/providers/", segments[0]]
+        for t, n in zip(segments[1:], names):
+            pieces += ["/", t, "/", n]
+        return Partial.join(pieces)
 
     def api_version(self):
         k = ci_key(self.raw, "apiVersion")

@@ -1,0 +1,234 @@
+"""``vmsslint eval``: the template evaluated offline, as the linter sees it.
+
+Text output lists the resources that will be deployed (after copy loops and conditions), each with the
+file and line it was declared at, their evaluated bodies, and the outputs.  ``--format json`` writes the
+contract of :mod:`linter.arm.evaluate`.  Secrets are masked: values of ``secureString``/``secureObject``
+parameters, values that came from them, Key Vault references, ``list*()`` results, and members whose
+name says they hold a password or key.
+"""
+
+from __future__ import annotations
+
+import json
+
+from linter.arm.evaluate import MASK, OUTPUT_TYPES, Context, to_json
+from linter.arm.values import Partial, Unknown, visible
+
+_SECRET_NAMES = ("password", "secret", "accountkey", "sastoken", "connectionstring", "privatekey", "keydata")
+
+
+class EvalCommandError(Exception):
+    """A template or parameter that cannot be read: exit 2 with this message."""
+
+
+def parse_parameter(text: str):
+    """``NAME=VALUE`` as the az CLI takes it: VALUE as JSON when it parses, else as a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise EvalCommandError(f"--parameter {text!r}: write NAME=VALUE")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return name.strip(), parsed
+
+
+def evaluate_file(template_path, parameter_paths=(), parameters=(), context: Context | None = None,
+                  auto_parameters=True):
+    """Read and evaluate a template file: (result dict, deployment, notes)."""
+    from linter import loader
+    from linter.arm.template import Options, evaluate_value, load_deployment
+    from linter.jsonc import ci_get, ci_key
+    lf = loader.read(template_path)
+    if lf.error:
+        line, col = lf.src.position(lf.error_offset) if lf.src is not None and lf.src.text else (1, 1)
+        raise EvalCommandError(f"{template_path}:{line}:{col}: cannot read this file: {lf.error}")
+    if lf.kind != loader.TEMPLATE:
+        raise EvalCommandError(f"{template_path}: not an ARM deployment template (no deploymentTemplate $schema, "
+                               f"no resources)")
+    notes = []
+    files = [loader.read(p) for p in parameter_paths]
+    if not files and auto_parameters:
+        files = [loader.read(p) for p in loader.companion_parameter_files(template_path)]
+    for pf in files:
+        if pf.error:
+            line, col = pf.src.position(pf.error_offset) if pf.src is not None and pf.src.text else (1, 1)
+            raise EvalCommandError(f"{pf.path}:{line}:{col}: cannot read this parameter file: {pf.error}")
+        notes.append(f"parameter values from {pf.src.display}")
+    values, problems = loader.parameter_values(files)
+    for pf, why in problems:
+        raise EvalCommandError(f"{pf.path}: {why}")
+    for name, value in parameters:
+        values[name.lower()] = (value, None)
+    ctx = context or Context()
+    options = Options(location=ctx.location, subscription_id=ctx.subscription_id, resource_group=ctx.resource_group,
+                      deployment_name=ctx.deployment_name, tenant_id=ctx.tenant_id)
+    dep = load_deployment(lf.root, lf.src, values, options, _linked_loader())
+    scope = dep.root_scope
+    secure_locs = set()
+    out_params = {}
+    decls = ci_get(lf.root, "parameters")
+    if isinstance(decls, dict):
+        for name in decls:
+            secure = scope.parameter_type(name).startswith("secure")
+            try:
+                value, loc = scope.parameter_with_loc(name)
+            except Exception as exc:  # an error of the template: shown as a diagnostic, never a traceback
+                value, loc = Unknown(str(exc), text=f"parameters('{name}')"), None
+            if secure and loc is not None:
+                secure_locs.add((id(loc[0]), loc[1]))
+            out_params[name] = to_json(value, secure)
+    resources = []
+    for res in dep.resources:
+        if res.existing:
+            continue
+        if res.type_lower == "microsoft.resources/deployments":
+            src = res.raw.src
+            line = src.position(res.raw.start)[0] if src is not None else 0
+            resources.append(({"type": res.type, "name": to_json(res.name),
+                               "note": "a nested or linked deployment: its resources are listed on their own"},
+                              f"{src.display}:{line}" if src is not None else ""))
+            continue
+        body = res.evaluated()
+        ak = ci_key(body, "apiVersion")
+        item = {"type": res.type, "apiVersion": to_json(body[ak]) if ak is not None else None,
+                "name": to_json(res.name)}
+        for k, v in body.items():
+            if k.lower() in ("type", "apiversion", "name", "copy", "condition", "dependson", "comments"):
+                continue
+            item[k] = _masked(v, body.locs.get(k), secure_locs, k)
+        src = res.raw.src
+        line = src.position(res.raw.start)[0] if src is not None else 0
+        item_where = f"{src.display}:{line}" if src is not None else ""
+        resources.append((item, item_where))
+    outputs = {}
+    decl_outputs = ci_get(lf.root, "outputs")
+    if isinstance(decl_outputs, dict):
+        for name, decl in decl_outputs.items():
+            if not isinstance(decl, dict):
+                continue
+            t = ci_get(decl, "type", "")
+            tname = OUTPUT_TYPES.get(t.lower(), t) if isinstance(t, str) else str(t)
+            ck = ci_key(decl, "condition")
+            if ck is not None and evaluate_value(decl[ck], (decl, ck), scope)[0] is False:
+                continue
+            vk = ci_key(decl, "value")
+            if ci_key(decl, "copy") is not None:
+                from linter.arm.template import expand_copy
+                value, loc = expand_copy(ci_get(decl, "copy"), (decl, ci_key(decl, "copy")), scope, None)
+            elif vk is not None:
+                value, loc = evaluate_value(decl[vk], (decl, vk), scope)
+            else:
+                continue
+            secret = tname.startswith("Secure")
+            outputs[name] = {"type": tname, "value": MASK if secret else _masked(value, loc, secure_locs, name)}
+    result = {"parameters": out_params, "resources": [r for r, _ in resources], "outputs": outputs}
+    return result, dep, [w for _, w in resources], notes
+
+
+def _linked_loader():
+    from linter import loader
+    cache: dict = {}
+
+    def load(path):
+        import os
+        key = os.path.abspath(path)
+        if key not in cache:
+            cache[key] = loader.read(path)
+        lf = cache[key]
+        if lf.error:
+            raise OSError(lf.error)
+        return lf.root, lf.src
+    return load
+
+
+def _masked(value, loc, secure_locs, name=""):
+    """``to_json`` of an evaluated value, with every secret masked."""
+    from linter.findings import mask
+    if loc is not None and (id(loc[0]), loc[1]) in secure_locs:
+        return MASK
+    if isinstance(name, str) and any(s in name.lower() for s in _SECRET_NAMES) and isinstance(value, str) and value:
+        return MASK
+    if isinstance(value, dict):
+        locs = getattr(value, "locs", {})
+        return {str(k): _masked(v, locs.get(k), secure_locs, k) for k, v in value.items()}
+    if isinstance(value, list):
+        locs = getattr(value, "locs", [])
+        return [_masked(v, locs[i] if i < len(locs) else None, secure_locs) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        return mask(value)
+    return to_json(value)
+
+
+def evaluate_expression(dep, text: str):
+    """``--expr "[...]"``: one expression in the template's scope."""
+    from linter.arm.template import evaluate_value
+    text = text.strip()
+    if text.startswith("[[") or (text.startswith("[") and not text.endswith("]")) or text in ("[]", ""):
+        raise EvalCommandError(f"--expr {text!r} is not an expression: write it as in a template, "
+                               f"\"[concat('a', 'b')]\" (the brackets may be left out)")
+    if not text.startswith("["):
+        text = f"[{text}]"
+    before = len(dep.diagnostics)
+    value, _ = evaluate_value(text, None, dep.root_scope)
+    problems = [d.message for d in dep.diagnostics[before:]]
+    return value, problems
+
+
+def render_text(result, where, notes, dep) -> str:
+    lines = []
+    for note in notes:
+        lines.append(f"# {note}")
+    lines.append(f"resources ({len(result['resources'])}):")
+    for item, at in zip(result["resources"], where):
+        api = item.get("apiVersion")
+        lines.append(f"  {_plain(item['type'])} {_plain(item['name'])}"
+                     + (f" (apiVersion {_plain(api)})" if api is not None else "") + (f"  {at}" if at else ""))
+        body = {k: v for k, v in item.items() if k not in ("type", "name", "apiVersion")}
+        for text in _pretty(body).splitlines():
+            lines.append("    " + text)
+    if result["outputs"]:
+        lines.append(f"outputs ({len(result['outputs'])}):")
+        for name, out in result["outputs"].items():
+            lines.append(f"  {visible(name)} ({out['type']}) = {_plain(out['value'])}")
+    if dep.diagnostics:
+        from linter.engine import DIAGNOSTIC_CODES
+        lines.append(f"problems ({len(dep.diagnostics)}):")
+        for d in dep.diagnostics:
+            where = ""
+            if d.loc is not None and getattr(d.loc[0], "src", None) is not None:
+                from linter.findings import span
+                src, start, _end, _ptr = span(d.loc)
+                line, col = src.position(start)
+                where = f"{src.display}:{line}:{col}: "
+            lines.append(f"  {where}{DIAGNOSTIC_CODES[d.kind]} {visible(d.message)}")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value) -> str:
+    """A JSON-contract value for people: ``[expr]`` for unknowns, JSON for the rest."""
+    if isinstance(value, dict) and set(value) == {"$unknown"}:
+        return "[" + visible(value["$unknown"]) + "]"
+    if isinstance(value, dict) and set(value) == {"$partial"}:
+        return visible(value["$partial"])
+    if isinstance(value, str):
+        return visible(value)
+    return visible(json.dumps(value, ensure_ascii=False))
+
+
+def _pretty(value) -> str:
+    def simplify(v):
+        if isinstance(v, dict) and set(v) in ({"$unknown"}, {"$partial"}):
+            return _plain(v)
+        if isinstance(v, dict):
+            return {k: simplify(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [simplify(x) for x in v]
+        return v
+    return visible(json.dumps(simplify(value), indent=2, ensure_ascii=False))
+
+
+def render_value(value) -> str:
+    if isinstance(value, (Unknown, Partial, str)):
+        return _plain(to_json(value))
+    return _pretty(to_json(value))
