@@ -828,8 +828,22 @@ def _split(scope, s, delim):
     return re.split("|".join(re.escape(d) for d in delims), s)
 
 
-@fn("substring", 1, 3)
+@fn("substring", 1, 3, unknown_ok=True)
 def _substring(scope, s, start=0, length=None):
+    for v in (start, length):
+        if isinstance(v, (Unknown, Partial)) or contains_unknown(v):
+            return Unknown(_why(v), key_of("substring", [s, start, length]))
+    if isinstance(s, Unknown):
+        return Unknown(s.why, key_of("substring", [s, start, length]), s.secret)
+    if isinstance(s, Partial):  # known when the known start of the string covers the range
+        prefix = s.known_prefix()
+        st = _int(start, "substring", "start index")
+        if length is not None and 0 <= st and st + _int(length, "substring", "length") <= len(prefix):
+            return prefix[st:st + _int(length, "substring", "length")]
+        if st <= len(prefix) and st >= 0:
+            return Partial.join([prefix[st:]] + list(s.parts[1:] if prefix else s.parts)) if length is None \
+                else Unknown(s.unknowns()[0].why, key_of("substring", [s, start, length]), is_secret(s))
+        return Unknown(s.unknowns()[0].why, key_of("substring", [s, start, length]), is_secret(s))
     s = _str(s, "substring")
     start = _int(start, "substring", "start index")
     if start < 0 or start > len(s):
@@ -1074,9 +1088,17 @@ def _last(scope, v):
     raise EvalError(f"last() of a {type_name(v)}")
 
 
-@fn("take", 2, 2, shape=True)
+@fn("take", 2, 2, unknown_ok=True)
 def _take(scope, v, n):
+    if isinstance(n, (Unknown, Partial)) or isinstance(v, Unknown):
+        u = n if isinstance(n, (Unknown, Partial)) else v
+        return Unknown(_why(u), key_of("take", [v, n]), is_secret(v))
     n = max(0, _int(n, "take"))
+    if isinstance(v, Partial):
+        prefix = v.known_prefix()
+        if n <= len(prefix):
+            return prefix[:n]
+        return Unknown(v.unknowns()[0].why, key_of("take", [v, n]), is_secret(v))
     if isinstance(v, (str, list)):
         return v[:n]
     raise EvalError(f"take() of a {type_name(v)}")
