@@ -237,7 +237,8 @@ def simulate(config: SetConfig, scenario: Scenario, edition="2026", seed=None, r
 
 def _apply_event(backend, ss, ev, rng):
     action = ev["action"]
-    healthy_ids = [i.id for i in ss.instances if i.healthy]
+    # maintenance picks instances that are serving (not one being upgraded: its upgrade decides its health)
+    healthy_ids = [i.id for i in ss.instances if i.healthy and i.state != "upgrading"]
     if action in ("maintenance", "unhealthy"):
         ids = ev.get("instances") or sorted(rng.sample(healthy_ids, min(ev.get("count", 1), len(healthy_ids))))
         backend.set_health(ss.name, ids, False, reason="maintenance")
