@@ -40,6 +40,17 @@ class Conflict(Exception):
         self.message = message
 
 
+class NotFound(LookupError):
+    """HTTP 404: an instance id that is not in the set."""
+
+    status = 404
+    code = "NotFound"
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
 class Policy:
     """The rolling upgrade policy in force (ORCH-POLICY): the model's values or the 20% defaults."""
 
@@ -116,6 +127,8 @@ class ScaleSet:
             self.instances.append(Instance(i, zone, k % fault_domains, k % update_domains, image))
         self._index = {inst.id: inst for inst in self.instances}  # deleted (surged-out) instances stay here
         self.next_id = capacity
+        self.health_epoch = 0  # bumped whenever an instance's health may have changed
+        self._unhealthy = (-1, 0)  # (epoch, count) cache of unhealthy_count()
         self.deleted = []  # instances removed by a maxSurge upgrade, in order
         self.enabled_at = None
         self.first_rollout_done = False
@@ -131,6 +144,13 @@ class ScaleSet:
         inst = self._index.get(iid)
         return inst is not None and inst.state != "deleted"
 
+    def check_ids(self, ids):
+        """Raise NotFound naming the first id that is not an instance of the set now."""
+        for iid in ids:
+            if isinstance(iid, bool) or not isinstance(iid, int) or not self.has(iid):
+                raise NotFound(f"instance {iid!r} is not in scale set '{self.name}' "
+                               f"(its instance ids: {_id_ranges([i.id for i in self.instances])})")
+
     def create_instance(self, like, image):
         """A new instance (a new id) in the same zone and update/fault domain as ``like`` (ORCH-POLICY maxSurge)."""
         inst = Instance(self.next_id, like.zone, like.fault_domain, like.update_domain, image)
@@ -139,7 +159,15 @@ class ScaleSet:
         self._index[inst.id] = inst
         return inst
 
+    def unhealthy_count(self) -> int:
+        """Instances unhealthy for any reason now (ORCH-PRECHECK, ORCH-RECHECK), cached per health change."""
+        if self._unhealthy[0] != self.health_epoch:
+            signal = self.health_signal
+            self._unhealthy = (self.health_epoch, sum(1 for i in self.instances if i.counts_unhealthy(signal)))
+        return self._unhealthy[1]
+
     def delete_instance(self, inst):
+        self.health_epoch += 1
         inst.state = "deleted"
         self.instances.remove(inst)
         self.deleted.append(inst)
@@ -309,7 +337,7 @@ class Backend:
         if target is None or all(i.image == target for i in ss.instances):
             return
         ss.first_rollout_done = True
-        self._begin(ss, target, "Platform", manual=False)
+        self._begin(ss, target, "Platform", manual=False, status=False)
 
     # -- operations -----------------------------------------------------------------------------
     def start_os_upgrade(self, name, started_by="User"):
@@ -324,7 +352,9 @@ class Backend:
             raise Conflict("RollingUpgradeInProgress", "a rolling upgrade is already in progress")
         target = self.latest_version(ss)
         if target is None:
-            raise Conflict("OperationNotAllowed", "no image version has been published")
+            raise Conflict("OperationNotAllowed", "no image version is available to this set: none published, "
+                                                  "or (gallery) none replicated to its region and not excluded "
+                                                  "from latest")
         return self._begin(ss, target, started_by, manual=started_by == "User")
 
     def cancel(self, name):
@@ -340,6 +370,8 @@ class Backend:
     def set_health(self, name, instance_ids, healthy, reason="maintenance"):
         """Concurrent planned or unplanned maintenance (or a recovery) changes instances' health."""
         ss = self.sets[name]
+        ss.check_ids(instance_ids)
+        ss.health_epoch += 1
         for iid in instance_ids:
             inst = ss.by_id(iid)
             inst.healthy = healthy
@@ -384,6 +416,7 @@ class Backend:
             ids = [i.id for i in ss.instances if i.update_domain == update_domain]
         else:
             ids = list(instance_ids or [])
+            ss.check_ids(ids)
         t = self.now
         for iid in ids:
             inst = ss.by_id(iid)
@@ -394,11 +427,11 @@ class Backend:
         return ids
 
     # -- the orchestrator -----------------------------------------------------------------------------
-    def _begin(self, ss, target, started_by, manual):
+    def _begin(self, ss, target, started_by, manual, status=True):
         up = Upgrade(ss, target, started_by, self.now, manual)
         ss.current = up
         total = len(ss.instances)
-        unhealthy = sum(1 for i in ss.instances if i.counts_unhealthy(ss.health_signal))
+        unhealthy = ss.unhealthy_count()
         # ORCH-PRECHECK: no more than maxUnhealthyInstancePercent of all instances may be unhealthy
         if total and unhealthy * 100 > ss.policy.max_unhealthy * total:
             up.code = "Faulted"
@@ -409,12 +442,12 @@ class Backend:
                                    f"allows {ss.policy.max_unhealthy}%"}
             self.note(ss, "precheck-failed", unhealthy=unhealthy, total=total)
             self._finish(up)
-            return self.latest_status(ss.name)
+            return self.latest_status(ss.name) if status else None
         self.note(ss, "upgrade-started", target=target, startedBy=started_by)
         up.plan = self._plan_batches(ss, target)
         up.next_batch = 0
         self.at(self.now, self._batch_start, up)
-        return self.latest_status(ss.name)
+        return self.latest_status(ss.name) if status else None
 
     def batch_size(self, ss):
         """ORCH-BATCH: at most maxBatchInstancePercent of the total, at least one; 2026: sets of five or
@@ -456,7 +489,7 @@ class Backend:
 
     def _unhealthy_share_exceeded(self, ss):
         total = len(ss.instances)
-        unhealthy = sum(1 for i in ss.instances if i.counts_unhealthy(ss.health_signal))
+        unhealthy = ss.unhealthy_count()
         if unhealthy * 100 > ss.policy.max_unhealthy * total:
             return {"code": "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
                     "message": f"{unhealthy} of {total} instances are unhealthy; the policy allows "
@@ -561,6 +594,10 @@ class Backend:
         for iid, inst, action in items:
             up.in_progress.discard(inst.id)
             surge = inst.id != iid
+            if action == "healthy" and inst.healthy and inst.extensions_ok:
+                inst.state = "upgraded"
+                continue
+            ss.health_epoch += 1
             if action == "healthy":
                 inst.healthy = True
                 inst.state = "upgraded"
@@ -626,6 +663,7 @@ class Backend:
         up.error = error
         up.end = self.now
         up.stop_reason = reason
+        ss.health_epoch += 1
         if code == "Faulted" and ss.policy.rollback_on_breach:
             # ORCH-POLICY: rollbackFailedInstancesOnPolicyBreach restores the previous model on failed instances
             for iid in sorted(up.failed - up.rolled_back):
@@ -664,6 +702,21 @@ class Backend:
             entry["properties"]["error"] = up.error
         ss.history.append(entry)
         del ss.history[:-HISTORY_KEEP * 4]  # bounded memory; the REST view applies ORCH-HISTORY
+
+
+def _id_ranges(ids) -> str:
+    ids = sorted(ids)
+    if not ids:
+        return "none"
+    out, start, prev = [], ids[0], ids[0]
+    for i in ids[1:] + [None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ",".join(out)
 
 
 def _vkey(version: str):
