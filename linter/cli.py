@@ -192,7 +192,7 @@ def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_
         fails = None
         if fail_instances:
             parts = [x.strip() for x in fail_instances.split(",") if x.strip()]
-            if not all(x.isdigit() and len(x) <= 7 for x in parts):
+            if not all(x.isdigit() and len(x) <= 30 for x in parts):
                 raise planmod.PlanError(f"--fail-instances {fail_instances}: write instance ids, e.g. 3,7,12")
             fails = [int(x) for x in parts]
         feed = planmod.parse_publish(publish) if publish else None

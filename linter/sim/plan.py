@@ -96,7 +96,10 @@ class Scenario:
                   "fail_rate": data.get("fail-rate", 0.0), "fail_instances": data.get("fail-instances", []),
                   "events": events, "trigger": data.get("trigger", "platform"), "instances": data.get("instances")}
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except PlanError as exc:
+            raise PlanError(f"{path}: {exc}") from None
 
 
 def _load_scenario(path):
@@ -153,8 +156,15 @@ def sets_from_template(path, parameters=(), edition="2026", location=None, now=N
         f = facts(ctx, res)
         ev = res.evaluated()
         name = res.display_name()
-        cap, _ = get(ev, "sku.capacity")
-        cap = as_number(cap)
+        cap, cap_loc = get(ev, "sku.capacity")
+        try:
+            cap = as_number(cap)
+        except (ValueError, OverflowError):
+            raise PlanError(f"{_where(cap_loc, path)}: sku.capacity {str(cap)[:40]!r} is not a whole number "
+                            f"(set '{name}')") from None
+        if isinstance(cap, int) and not isinstance(cap, bool) and not 0 <= cap <= 1000:
+            raise PlanError(f"{_where(cap_loc, path)}: sku.capacity {cap} is outside 0-1000, the most a scale set "
+                            f"holds (set '{name}')")
         known = isinstance(cap, int) and not isinstance(cap, bool)
         zones, _ = get(ev, "zones")
         zones = [str(z) for z in zones] if isinstance(zones, list) and not any(
