@@ -237,7 +237,8 @@ def test_bad_plan_options_are_clear_messages(gallery, args, message):
     ("fail-instances: [99999999]\n", "instance 99999999 is not in the set"),
     ("events:\n  - {at: 5m, action: unhealthy, instances: [99999999]}\n", "event 1 (unhealthy at 300s): instance "
                                                                            "99999999 is not in the set"),
-    ("events:\n  - {at: P99999999999Y, action: maintenance, count: 2}\n", "events.0.at 'P99999999999Y' is out of range"),
+    ("events:\n  - {at: P99999999999Y, action: maintenance, count: 2}\n",
+     "events.0.at 'P99999999999Y' is out of range"),
     ("events:\n  - {at: 999999999999999999999999, action: cancel}\n", "events.0.at"),
     ("fail-rate: .nan\n", "fail rate nan is not a number from 0 to 1"),
 ])

@@ -29,7 +29,8 @@ events = st.lists(st.tuples(st.integers(0, 8 * HOUR), st.sampled_from(["maintena
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(capacity=st.one_of(st.integers(1, 30), st.integers(31, 1000), st.sampled_from([999, 1000])), policy=policies, zones=st.sampled_from([(), ("1", "2"), ("1", "2", "3")]),
+@given(capacity=st.one_of(st.integers(1, 30), st.integers(31, 1000), st.sampled_from([999, 1000])), policy=policies,
+       zones=st.sampled_from([(), ("1", "2"), ("1", "2", "3")]),
        uds=st.integers(1, 20), sf=st.booleans(), fail_rate=st.sampled_from([0.0, 0.02, 0.1, 0.5]),
        disable_rollback=st.booleans(), edition=st.sampled_from(["2020", "2026"]),
        signal=st.sampled_from(["probe", "extension", "none"]), seed=st.integers(0, 2 ** 16), evs=events,

@@ -680,7 +680,8 @@ class Backend:
         batch["rolledBack"].sort()
         batch["failed"].sort()
         bad = len(batch["failed"]) + len(batch["rolledBack"])
-        batch["outcome"] = "Succeeded" if not bad else ("Failed" if bad == len(batch["instances"]) else "PartiallyFailed")
+        batch["outcome"] = "Succeeded" if not bad else (
+            "Failed" if bad == len(batch["instances"]) else "PartiallyFailed")
         self.note(ss, "batch-finished", batch=batch["index"], outcome=batch["outcome"],
                   rolledBack=batch["rolledBack"], failed=batch["failed"])
         # ORCH-STOP-UPGRADED: stop once more than maxUnhealthyUpgradedInstancePercent of upgraded instances

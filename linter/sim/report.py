@@ -186,6 +186,7 @@ LABELS = {"old": "previous image, serving", "unhealthy": "unhealthy before the r
           "surge": "maxSurge: new instance being created (old one still serving)",
           "upgraded": "new image, healthy", "rolledBack": "upgrade failed, rolled back to the previous image",
           "failed": "upgrade failed, left failed"}
+LINE_NAMES = {"Completed": "green", "Faulted": "red", "Cancelled": "orange"}
 OUTCOME_COLOURS = {"Completed": "#2e9e4f", "Faulted": "#c0392b", "Cancelled": "#e07b39", "NotStarted": "#6c757d",
                    "Refused": "#34495e"}
 
@@ -210,7 +211,8 @@ def html_report(plans, stats=None, title="vmsslint plan") -> str:
         parts.append(f"<span><i class='sw' style='background:{colour}'></i>{LABELS[key]}</span>")
     parts.append("<span><i class='ln' style='border-color:#8e44ad'></i>maintenance event</span>"
                  "<span><i class='ln' style='border-color:#555;border-top-style:dashed'></i>batch start (number)</span>"
-                 "<span><i class='ln' style='border-color:#c0392b'></i>where the orchestrator stopped</span></div>"
+                 "<span><i class='ln' style='border-color:#c0392b'></i>where the orchestrator stopped (red Faulted, "
+                 "orange Cancelled, green Completed)</span></div>"
                  "<p class='muted'>Rows are instances, grouped by availability zone and update domain; time runs left "
                  "to right from the start of the rollout, with the same +h:mm:ss times as the text timeline below. "
                  "Hover a cell for the instance and its state.</p>")
@@ -231,7 +233,8 @@ def html_report(plans, stats=None, title="vmsslint plan") -> str:
         code = r["runningStatus"]["code"]
         colour = OUTCOME_COLOURS.get(code, "#333")
         parts.append(f"<p class='stop' id='stop-explained' style='border-color:{colour}'>"
-                     f"<b>{html.escape(stop_sentence(r))}</b> The red line in the heatmap marks this point.</p>")
+                     f"<b>{html.escape(stop_sentence(r))}</b> The {LINE_NAMES.get(code, 'solid')} line in the "
+                     "heatmap marks this point.</p>")
         parts.append(_heatmap(r))
         if stats and cfg.name in stats:
             parts.append(_runs_charts(stats[cfg.name]))
@@ -280,10 +283,12 @@ def _heatmap(r) -> str:
         replaced_by.update(b.get("replacements") or {})
     health = {}
     unhealthy_before = set()
+    row_of = {new: old for old, new in replaced_by.items()}  # a surge instance is drawn on its old one's row
     for ev in r["timeline"]:
         if ev["event"] != "health-change":
             continue
         for iid in ev["instances"]:
+            iid = row_of.get(iid, iid)
             if ev["time"] <= start and not ev["healthy"]:
                 unhealthy_before.add(iid)
             elif ev["time"] > start or (ev["time"] == start and ev.get("reason") != "unhealthy before the upgrade"):
