@@ -238,7 +238,8 @@ def _region_name(value):
     from linter.arm.values import Unknown, display
     if isinstance(value, str):
         return value
-    return f"[{value.why if isinstance(value, Unknown) and getattr(value, 'why', None) else display(value, 60)}]"
+    key = getattr(value, "key", None) if isinstance(value, Unknown) else None
+    return f"[{key}]" if key else display(value, 60)
 
 
 def _gallery_feed(ctx, image, set_location):
