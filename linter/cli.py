@@ -179,8 +179,14 @@ def _finite_rate(ctx, param, value):
 def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_instances, maintenance, trigger,
              publish, seed, scenario, runs, jobs, docs_edition, location, fmt, output, html_file):
     """Simulate the OS image rollout of a template's scale sets."""
+    import os
+
     from linter.sim import plan as planmod
     from linter.sim import report
+    for target in (output, html_file):  # refuse before simulating, so nothing is half written
+        parent = os.path.dirname(os.path.abspath(target)) if target else None
+        if parent and not os.path.isdir(parent):
+            raise ConfigError(f"cannot write {target}: the directory {parent} does not exist")
     try:
         events = []
         for m in maintenance:
@@ -229,12 +235,16 @@ def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_
         plans.append(entry)
     text = report.to_json(plans, stats) if fmt == "json" else report.text(plans, stats)
     from linter.fileio import write_atomic
-    if output:
-        write_atomic(output, text)
-    else:
+    page = report.html_report(plans, stats, title=f"vmsslint plan: {template}") if html_file else None
+    try:
+        if html_file:
+            write_atomic(html_file, page)
+        if output:
+            write_atomic(output, text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {exc.filename or output or html_file}: {exc.strerror}") from None
+    if not output:
         click.echo(text, nl=False)
-    if html_file:
-        write_atomic(html_file, report.html_report(plans, stats, title=f"vmsslint plan: {template}"))
     sys.exit(0 if report.all_completed(plans, stats) else 1)
 
 

@@ -233,6 +233,14 @@ def test_bad_plan_options_are_clear_messages(gallery, args, message):
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
 
 
+def test_plan_into_a_missing_directory_writes_nothing(gallery, tmp_path):
+    for opt in ("--html", "-o"):
+        r = run("plan", opt, str(tmp_path / "missing" / "out"), str(gallery))
+        assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+        assert r.stdout == ""
+    assert not (tmp_path / "missing").exists()
+
+
 @pytest.mark.parametrize("scenario, message", [
     ("fail-instances: [99999999]\n", "instance 99999999 is not in the set"),
     ("events:\n  - {at: 5m, action: unhealthy, instances: [99999999]}\n", "event 1 (unhealthy at 300s): instance "
