@@ -485,19 +485,28 @@ def monte_carlo(config, scenario, runs, edition="2026", capacity=None, publish=N
             "durationSeconds": {"p50": pct(50), "p90": pct(90), "p99": pct(99),
                                 "min": durations[0] if durations else None,
                                 "max": durations[-1] if durations else None},
-            "histogram": _histogram(durations)}
+            "histogram": _histogram(outcomes)}
 
 
-def _histogram(durations, bins=24):
-    """Counts of durations in equal bins: {"start", "width", "counts"} (seconds)."""
-    if not durations:
-        return {"start": 0, "width": 0, "counts": []}
-    lo, hi = durations[0], durations[-1]
-    width = max(1, math.ceil((hi - lo + 1) / bins))
-    counts = [0] * min(bins, (hi - lo) // width + 1)
-    for d in durations:
-        counts[min(len(counts) - 1, (d - lo) // width)] += 1
-    return {"start": lo, "width": width, "counts": counts}
+def _histogram(outcomes, bins=30):
+    """Durations of the runs that started, in equal bins of a round width starting at a multiple of it:
+    {"start", "width", "counts", "byOutcome": {code: counts}} (seconds)."""
+    runs = [(code, d) for code, _, d in outcomes if d is not None and code in ("Completed", "Faulted", "Cancelled")]
+    if not runs:
+        return {"start": 0, "width": 0, "counts": [], "byOutcome": {}}
+    lo = min(d for _, d in runs)
+    hi = max(d for _, d in runs)
+    width = next((w for w in (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+                  if (hi // w - lo // w + 1) <= bins), 86400 * math.ceil((hi - lo + 1) / (86400 * bins)))
+    start = lo // width * width
+    n = (hi - start) // width + 1
+    counts = [0] * n
+    by = {}
+    for code, d in runs:
+        k = (d - start) // width
+        counts[k] += 1
+        by.setdefault(code, [0] * n)[k] += 1
+    return {"start": start, "width": width, "counts": counts, "byOutcome": {c: by[c] for c in sorted(by)}}
 
 
 def _cores():

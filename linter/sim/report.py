@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 from linter.sim.backend import HOUR, MINUTE
 
@@ -413,13 +414,21 @@ def _runs_charts(s) -> str:
     if counts:
         peak = max(counts)
         bw = (w - left - 10) / len(counts)
-        for k, c in enumerate(counts):
-            bh = (h - bottom - 20) * c / peak
+        by = hist.get("byOutcome") or {"Completed": counts}
+        for k in range(len(counts)):
             lo = hist["start"] + k * hist["width"]
-            out.append(f"<rect x='{left + k * bw + 1:.1f}' y='{h - bottom - bh:.1f}' width='{max(1, bw - 2):.1f}' "
-                       f"height='{bh:.1f}' fill='#4a78b5'><title>{c} runs took {_dur(lo)} .. "
-                       f"{_dur(lo + hist['width'])}</title></rect>")
-        for k in range(0, len(counts) + 1, max(1, len(counts) // 6)):
+            base = h - bottom
+            for code in ("Completed", "Cancelled", "Faulted"):
+                c = by.get(code, [0] * len(counts))[k]
+                if not c:
+                    continue
+                bh = (h - bottom - 20) * c / peak
+                base -= bh
+                out.append(f"<rect x='{left + k * bw + 1:.1f}' y='{base:.1f}' width='{max(1, bw - 2):.1f}' "
+                           f"height='{bh:.1f}' fill='{OUTCOME_COLOURS[code]}'><title>{c} runs {code}, "
+                           f"{_dur(lo)} .. {_dur(lo + hist['width'])}</title></rect>")
+        every = max(1, math.ceil(len(counts) / 6))
+        for k in range(0, len(counts) + 1, every):
             tx = left + k * bw
             out.append(f"<text x='{tx:.1f}' y='{h - bottom + 16}' font-size='11' text-anchor='middle'>"
                        f"{_dur(hist['start'] + k * hist['width'])}</text>")
@@ -427,7 +436,8 @@ def _runs_charts(s) -> str:
                    f"<text x='{left - 6}' y='{h - bottom}' font-size='11' text-anchor='end'>0</text>"
                    f"<line x1='{left}' x2='{w - 10}' y1='{h - bottom}' y2='{h - bottom}' stroke='#333'/>"
                    f"<text x='{(w + left) / 2:.0f}' y='{h - 6}' font-size='12' text-anchor='middle'>"
-                   f"rollout duration (start to end), runs per bin</text>")
+                   f"rollout duration (start to end), runs per {_dur(hist['width'])}; colour: how the run ended"
+                   f"</text>")
     else:
         out.append(f"<text x='20' y='40' font-size='13'>no run started a rollout</text>")
     out.append("</svg><figcaption class='muted'>Durations of the runs that started: p50 "
