@@ -90,6 +90,10 @@ def test_runs_give_the_same_answer_on_any_number_of_workers(generated):
     assert one == two == three
     assert 0 < one["completed"] < 1 and sum(one["outcomes"].values()) == 300
     assert sum(one["histogram"]["counts"]) == 300 - one["outcomes"].get("NotStarted", 0)
+    by = one["histogram"]["byOutcome"]
+    assert [sum(col) for col in zip(*by.values())] == one["histogram"]["counts"]
+    assert {k: sum(v) for k, v in by.items()} == {k: v for k, v in one["outcomes"].items() if k in by}
+    assert one["histogram"]["width"] in (60, 120, 300, 600) and one["histogram"]["start"] % 60 == 0
     t = str(generated / "web" / "azuredeploy.json")
     args = ["--fail-rate", "0.1", "--runs", "150", "--format", "json"]
     assert run("plan", "--jobs", "1", *args, t).stdout == run("plan", "--jobs", "2", *args, t).stdout
