@@ -196,39 +196,65 @@ def eval_cmd(template, parameters, parameter_pairs, subscription_id, resource_gr
         click.echo(evalcmd.render_text(result, where, notes, dep), nl=False)
 
 
-@cli.command("plan")
+def _finite_rate(ctx, param, value):
+    if value is not None and value != value:  # nan passes FloatRange's comparisons
+        raise click.BadParameter("nan is not a number from 0 to 1")
+    return value
+
+
+@cli.command("plan", epilog="Exit status: 0 when every simulated rollout completed; 1 when one did not "
+                            "(Faulted, Cancelled, refused, never started, or the set is one Azure would refuse); "
+                            "2 for usage errors (bad option, file or scenario).")
 @click.argument("template", type=click.Path(exists=True, dir_okay=False))
 @click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Parameter file (repeatable). Default: the one beside the template.")
 @click.option("--instances", type=click.IntRange(1, 1000), help="Instance count (default: the template's capacity).")
 @click.option("--unhealthy-before", type=click.IntRange(0), help="Instances unhealthy before the upgrade starts.")
-@click.option("--fail-rate", type=click.FloatRange(0, 1), help="Chance that an upgraded instance comes up unhealthy.")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), callback=_finite_rate,
+              help="Chance that an upgraded instance comes up unhealthy.")
 @click.option("--fail-instances", metavar="3,7,12", help="Instances that come up unhealthy after their upgrade.")
 @click.option("--maintenance", multiple=True, metavar="AT:COUNT",
               help="COUNT instances go unhealthy AT (30m, 2h, PT10M) after the rollout starts (repeatable).")
 @click.option("--trigger", type=click.Choice(["platform", "user"]),
               help="Who starts the upgrade: the platform (default) or a user (no automatic rollback).")
+@click.option("--publish", metavar="VERSION[@REGION,...]",
+              help="The image version published (default: the template's gallery image version, else 1.0.1), "
+                   "and for a gallery image the regions it is replicated to (default: the set's).")
 @click.option("--seed", type=int, help="Seed of every random choice (0).")
 @click.option("--scenario", type=click.Path(exists=True, dir_okay=False), help="A YAML or JSON scenario file.")
 @click.option("--runs", type=click.IntRange(1, 100000), help="Run N seeded rollouts and report the odds.")
+@click.option("--jobs", type=click.IntRange(1, 256), help="Processes for --runs (default: every core).")
 @click.option("--docs-edition", type=click.Choice(["2020", "2026"]), default="2026", show_default=True)
 @click.option("--location", metavar="REGION")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write a self-contained HTML page.")
-def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_instances, maintenance, trigger, seed,
-             scenario, runs, docs_edition, location, fmt, output, html_file):
+def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_instances, maintenance, trigger,
+             publish, seed, scenario, runs, jobs, docs_edition, location, fmt, output, html_file):
     """Simulate the OS image rollout of a template's scale sets."""
+    import os
+
     from linter.sim import plan as planmod
     from linter.sim import report
+    for target in (output, html_file):  # refuse before simulating, so nothing is half written
+        parent = os.path.dirname(os.path.abspath(target)) if target else None
+        if parent and not os.path.isdir(parent):
+            raise ConfigError(f"cannot write {target}: the directory {parent} does not exist")
     try:
         events = []
         for m in maintenance:
             at, _, count = m.rpartition(":")
-            if not at or not count.isdigit():
-                raise planmod.PlanError(f"--maintenance {m}: write AT:COUNT, e.g. 30m:3")
-            events.append({"at": planmod.parse_duration(at), "action": "maintenance", "count": int(count)})
-        fails = [int(x) for x in fail_instances.split(",") if x.strip()] if fail_instances else None
+            if not at or not count.isdigit() or not 1 <= int(count) <= 1000:
+                raise planmod.PlanError(f"--maintenance {m}: write AT:COUNT with COUNT 1-1000, e.g. 30m:3")
+            events.append({"at": planmod.parse_duration(at, f"--maintenance {m}:"), "action": "maintenance",
+                           "count": int(count)})
+        fails = None
+        if fail_instances:
+            parts = [x.strip() for x in fail_instances.split(",") if x.strip()]
+            if not all(x.isdigit() and len(x) <= 30 for x in parts):
+                raise planmod.PlanError(f"--fail-instances {fail_instances}: write instance ids, e.g. 3,7,12")
+            fails = [int(x) for x in parts]
+        feed = planmod.parse_publish(publish) if publish else None
         overrides = {"seed": seed, "unhealthy_before": unhealthy_before, "fail_rate": fail_rate,
                      "fail_instances": fails, "trigger": trigger, "instances": instances}
         if scenario:
@@ -237,6 +263,9 @@ def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_
         else:
             sc = planmod.Scenario(events=events, **{k: v for k, v in overrides.items() if v is not None})
         configs, _ = planmod.sets_from_template(template, parameters, edition=docs_edition, location=location)
+        for cfg in configs:
+            if not cfg.blockers:
+                sc.check(instances or sc.instances or cfg.capacity)
     except planmod.PlanError as exc:
         raise ConfigError(str(exc)) from None
     except ValueError as exc:
@@ -247,19 +276,49 @@ def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_
     for cfg in configs:
         entry = {"config": cfg, "blockers": cfg.blockers}
         if not cfg.blockers:
-            entry["result"] = planmod.simulate(cfg, sc, edition=docs_edition)
+            entry["result"] = planmod.simulate(cfg, sc, edition=docs_edition, publish=feed)
             if runs:
-                stats[cfg.name] = planmod.monte_carlo(cfg, sc, runs, edition=docs_edition)
+                bar = _progress_bar(f"{cfg.name}: {runs} runs") if sys.stderr.isatty() else None
+                try:
+                    stats[cfg.name] = planmod.monte_carlo(cfg, sc, runs, edition=docs_edition, publish=feed,
+                                                          workers=jobs, progress=bar)
+                finally:
+                    if bar:
+                        bar.close()
         plans.append(entry)
     text = report.to_json(plans, stats) if fmt == "json" else report.text(plans, stats)
     from linter.fileio import write_atomic
-    if output:
-        write_atomic(output, text)
-    else:
+    page = report.html_report(plans, stats, title=f"vmsslint plan: {template}") if html_file else None
+    try:
+        if html_file:
+            write_atomic(html_file, page)
+        if output:
+            write_atomic(output, text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {exc.filename or output or html_file}: {exc.strerror}") from None
+    if not output:
         click.echo(text, nl=False)
-    if html_file:
-        write_atomic(html_file, report.html_report(plans, stats, title=f"vmsslint plan: {template}"))
-    sys.exit(1 if any(p["blockers"] for p in plans) else 0)
+    sys.exit(0 if report.all_completed(plans, stats) else 1)
+
+
+class _progress_bar:
+    """A one-line progress bar on stderr (only made when stderr is a terminal)."""
+
+    def __init__(self, label):
+        self.label = label
+        self.shown = -1
+
+    def __call__(self, done, total):
+        pct = done * 100 // max(1, total)
+        if pct != self.shown:
+            self.shown = pct
+            filled = pct * 30 // 100
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}%")
+            sys.stderr.flush()
+
+    def close(self):
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
 
 
 @cli.command("rules")

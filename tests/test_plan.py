@@ -80,6 +80,50 @@ def test_same_inputs_and_seed_give_identical_output(generated):
     assert run("plan", "--format", "json", *args, t).stdout == run("plan", "--format", "json", *args, t).stdout
 
 
+def test_runs_give_the_same_answer_on_any_number_of_workers(generated):
+    from linter.sim import plan as planmod
+    [cfg], _ = planmod.sets_from_template(str(generated / "web" / "azuredeploy.json"))
+    sc = planmod.Scenario(seed=11, fail_rate=0.08, events=[{"at": 600, "action": "maintenance", "count": 1}])
+    one = planmod.monte_carlo(cfg, sc, 300, workers=1)
+    two = planmod.monte_carlo(cfg, sc, 300, workers=2)
+    three = planmod.monte_carlo(cfg, sc, 300, workers=3)
+    assert one == two == three
+    assert 0 < one["completed"] < 1 and sum(one["outcomes"].values()) == 300
+    assert sum(one["histogram"]["counts"]) == 300 - one["outcomes"].get("NotStarted", 0)
+    by = one["histogram"]["byOutcome"]
+    assert [sum(col) for col in zip(*by.values())] == one["histogram"]["counts"]
+    assert {k: sum(v) for k, v in by.items()} == {k: v for k, v in one["outcomes"].items() if k in by}
+    assert one["histogram"]["width"] in (60, 120, 300, 600) and one["histogram"]["start"] % 60 == 0
+    t = str(generated / "web" / "azuredeploy.json")
+    args = ["--fail-rate", "0.1", "--runs", "150", "--format", "json"]
+    assert run("plan", "--jobs", "1", *args, t).stdout == run("plan", "--jobs", "2", *args, t).stdout
+
+
+def test_progress_bar_only_on_a_terminal(generated):
+    import os
+    import pty
+    import sys
+    t = str(generated / "web" / "azuredeploy.json")
+    r = run("plan", "--runs", "120", t)
+    assert r.returncode == 0 and r.stderr == ""  # CI logs without a tty: no bar
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "linter", "plan", "--runs", "120", t], stdout=subprocess.PIPE,
+                          stderr=slave, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:
+        pass
+    os.close(master)
+    assert proc.returncode == 0 and b"vmss: 120 runs [" in seen and b"100%" in seen
+    assert b"100%" not in proc.stdout
+
+
 def test_runs_report_odds(generated):
     doc, _ = plan_json(str(generated / "web" / "azuredeploy.json"), "--fail-rate", "0.15", "--runs", "200")
     st = doc["scaleSets"][0]["statistics"]
@@ -114,28 +158,75 @@ def chromium():
     return None
 
 
-def test_html_report_is_self_contained_and_renders_in_a_real_browser(generated, tmp_path):
-    page = tmp_path / "plan.html"
-    r = run("plan", "--fail-instances", "3", "--html", str(page), str(generated / "web" / "azuredeploy.json"))
-    assert r.returncode == 0
-    text = page.read_text()
-    assert "<svg" in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
-    assert "https://" not in text and "<script src" not in text and "<link" not in text
+def _browser(page, *extra, timeout=120):
     browser = chromium()
     if browser is None:
         pytest.skip("no Chromium here (Debian's chromium package; .ci/run installs it when it can)")
-    shot = tmp_path / "shot.png"
     profile = tempfile.mkdtemp()
-    r = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-                        "--window-size=1000,800", f"--screenshot={shot}", page.as_uri()],
-                       capture_output=True, text=True, timeout=120)
+    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, page.as_uri()],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_html_report_is_self_contained_and_renders_in_a_real_browser(generated, tmp_path):
+    page = tmp_path / "plan.html"
+    t = str(generated / "web" / "azuredeploy.json")
+    r = run("plan", "--fail-instances", "3", "--maintenance", "6m:3", "--runs", "30", "--html", str(page), t)
+    assert r.returncode == 1  # the re-check stops it: not completed
+    text = page.read_text()
+    assert "<svg" in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in text and "<script" not in text and "<link" not in text and "@import" not in text
+    shot = tmp_path / "shot.png"
+    r = _browser(page, "--window-size=1000,800", f"--screenshot={shot}")
     assert shot.exists(), r.stderr[-2000:]
     console_errors = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln and "ERROR" in ln.upper()]
     assert console_errors == []
-    colours = _distinct_colours(shot.read_bytes())
-    assert colours > 4, "the screenshot is blank"
+    assert _distinct_colours(shot.read_bytes()) > 4, "the screenshot is blank"
+
+    # the DOM as the browser built it: the stop marker and the injected maintenance event are drawn where
+    # the text timeline says they happened, with the same time labels
+    dom = _browser(page, "--dump-dom").stdout
+    import re
+    timeline = run("plan", "--fail-instances", "3", "--maintenance", "6m:3", t).stdout
+    stop = re.search(r"<g id=\"stop-marker\" class=\"stop-marker\" data-code=\"(\w+)\" data-time=\"([^\"]+)\" "
+                     r"data-reason=\"([^\"]*)\"", dom)
+    assert stop, dom[:3000]
+    assert stop.group(1) == "Faulted" and stop.group(3) == "recheck"
+    assert f"{stop.group(2)}  Faulted at {stop.group(2)}, at the end of a batch" in timeline
+    ev = re.search(r"<g class=\"event-marker\" data-kind=\"maintenance\" data-time=\"([^\"]+)\" "
+                   r"data-count=\"(\d+)\" data-instances=\"([\d,]+)\"", dom)
+    assert ev and ev.group(1) == "+6m00s" and ev.group(2) == "3"
+    assert f"+6m00s  maintenance: 3 instance(s) unhealthy ({ev.group(3)})" in timeline
+    ticks = re.findall(r'class="tick">([^<]+)<', dom)
+    assert "+0m00s" in ticks and "+10m00s" in ticks  # the axis speaks the text timeline's times
+    assert 'id="stop-explained"' in dom and 'id="legend"' in dom
+    assert 'id="duration-histogram"' in dom and 'id="outcome-odds"' in dom
+    labels = re.findall(r'class="group-label">([^<]+)<', dom)
+    assert labels[:2] == ["UD 0 (2)", "UD 1 (2)"]
+
+
+def test_heatmap_shows_every_instance_of_a_thousand(tmp_path, generated):
+    """At 1,000 instances each instance has its own row at least 3 units tall in a 1,400-unit wide drawing
+    (the page is as wide as the window), grouped by zone and update domain with labels."""
+    import re
+    page = tmp_path / "big.html"
+    r = run("plan", "--instances", "1000", "--fail-rate", "0.03", "--html", str(page),
+            str(generated / "sf" / "azuredeploy.json"))
+    assert r.returncode in (0, 1), r.stderr
+    text = page.read_text()
+    assert "svg{display:block;width:100%" in text
+    width = int(re.search(r"viewBox='0 0 (\d+) ", text).group(1))
+    rows = {}
+    for y, h, iid in re.findall(r"<rect x='[\d.]+' y='([\d.]+)' width='[\d.]+' height='([\d.]+)' fill='#\w+'>"
+                                r"<title>instance (\d+)", text):
+        rows.setdefault(int(iid), set()).add((float(y), float(h)))
+    assert sorted(rows) == list(range(1000))
+    assert all(len(v) == 1 for v in rows.values())  # one row per instance
+    ys = sorted(y for v in rows.values() for y, _ in v)
+    assert min(b - a for a, b in zip(ys, ys[1:])) >= 3.0 and width <= 1400
+    labels = re.findall(r"class='group-label'>([^<]+)<", text)
+    assert labels[0] == "zone 1 · UD 0 (67)" and len(labels) == 15
 
 
 def _distinct_colours(png: bytes) -> int:

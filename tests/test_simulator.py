@@ -143,17 +143,41 @@ def test_gallery_version_needs_replication_and_latest():
 
 
 def test_first_rollout_delay_and_later_trigger_windows():
+    """ORCH-TIMING: up to 3 hours in both editions (seeds 000, 001 and 004, June 2020, say 3 hours; only the
+    April 2020 text says 2), never before 30 minutes, later rollouts 30-60 minutes after a new image."""
     for seed in range(30):
-        for edition, cap in (("2026", 3 * HOUR), ("2020", 2 * HOUR)):
+        for edition in ("2026", "2020"):
             b = Backend(seed=seed, edition=edition)
             ss = b.add_set(ScaleSet("s", 2), enabled_at=0)
             b.publish_image("1.0.1")
             b.run_until_idle()
-            assert ss.current.start <= cap
+            assert 30 * MINUTE <= ss.current.start <= 3 * HOUR
             first_end = b.now
             b.publish_image("1.0.2")
             b.run_until_idle()
             assert 30 * MINUTE <= ss.current.start - first_end <= 60 * MINUTE
+
+
+def test_first_rollout_times_do_not_pile_onto_the_30_minute_floor():
+    starts = []
+    for seed in range(600):
+        b = Backend(seed=seed)
+        ss = b.add_set(ScaleSet("s", 1), enabled_at=0)
+        b.publish_image("1.0.1")
+        b.advance_to(b._queue[0][0])
+        starts.append(ss.current.start)
+    at_floor = sum(1 for s in starts if s == 30 * MINUTE)
+    assert at_floor <= 3, at_floor  # was a sixth of all runs (100 of 600) when draws were clamped
+    # uniform over [30m, 3h]: each half-hour slice gets about a fifth
+    slices = [sum(1 for s in starts if 30 * MINUTE + k * 1800 <= s < 30 * MINUTE + (k + 1) * 1800) for k in range(5)]
+    assert all(80 <= n <= 160 for n in slices), slices
+    # an image published after the window has passed waits the later rollouts' 30-60 minutes
+    b = Backend(seed=1)
+    ss = b.add_set(ScaleSet("s", 1), enabled_at=0)
+    b.advance(5 * HOUR)
+    b.publish_image("1.0.1")
+    b.run_until_idle()
+    assert 5 * HOUR + 30 * MINUTE <= ss.current.start <= 5 * HOUR + 60 * MINUTE
 
 
 def test_history_keeps_five_upgrades_of_two_months():

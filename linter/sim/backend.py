@@ -25,6 +25,7 @@ DAY = 86400
 HEALTH_WAIT = 5 * MINUTE          # ORCH-HEALTH-WAIT: up to 5 minutes per upgraded instance
 HISTORY_KEEP = 5                  # ORCH-HISTORY: the last five upgrades...
 HISTORY_WINDOW = 60 * DAY         # ...of the past two months
+FIRST_ROLLOUT_MAX = 3 * HOUR      # ORCH-TIMING: the one-time delay after the feature is first turned on
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -36,6 +37,17 @@ class Conflict(Exception):
     def __init__(self, code, message):
         super().__init__(message)
         self.code = code
+        self.message = message
+
+
+class NotFound(LookupError):
+    """HTTP 404: an instance id that is not in the set."""
+
+    status = 404
+    code = "NotFound"
+
+    def __init__(self, message):
+        super().__init__(message)
         self.message = message
 
 
@@ -63,7 +75,7 @@ class Policy:
 
 class Instance:
     __slots__ = ("id", "zone", "fault_domain", "update_domain", "image", "healthy", "powered_on",
-                 "extensions_ok", "state", "previous_image")
+                 "extensions_ok", "state", "previous_image", "replaces")
 
     def __init__(self, iid, zone, fd, ud, image):
         self.id = iid
@@ -72,10 +84,12 @@ class Instance:
         self.update_domain = ud
         self.image = image
         self.previous_image = None
+        self.replaces = None  # maxSurge: the id of the old instance this one replaces
         self.healthy = True
         self.powered_on = True
         self.extensions_ok = True
-        self.state = "healthy"  # healthy | unhealthy | upgrading | upgraded | failed | rolledBack
+        # healthy | unhealthy | upgrading | upgraded | failed | rolledBack | deleted (replaced by maxSurge)
+        self.state = "healthy"
 
     def counts_unhealthy(self, signal):
         """Unhealthy for any reason (ORCH-PRECHECK, ORCH-RECHECK); without a signal, ORCH-HEALTH-DEFAULT."""
@@ -105,19 +119,57 @@ class ScaleSet:
         self.mode = mode
         self.target_image_reference = target_image_reference or {}
         self.model_image = image
-        self.instances = []
-        for i in range(capacity):
-            # Azure spreads instances round-robin over zones, and over update/fault domains within them
-            zone = self.zones[i % len(self.zones)] if self.zones else None
-            k = i // len(self.zones) if self.zones else i
-            self.instances.append(Instance(i, zone, k % fault_domains, k % update_domains, image))
+        # Azure spreads instances round-robin over zones, and over update/fault domains within them
+        zs = self.zones or [None]
+        nz = len(zs)
+        self.instances = [Instance(i, zs[i % nz], (i // nz) % fault_domains, (i // nz) % update_domains, image)
+                          for i in range(capacity)]
+        self._index = {inst.id: inst for inst in self.instances}  # deleted (surged-out) instances stay here
+        self.next_id = capacity
+        self.health_epoch = 0  # bumped whenever an instance's health may have changed
+        self._unhealthy = (-1, 0)  # (epoch, count) cache of unhealthy_count()
+        self.deleted = []  # instances removed by a maxSurge upgrade, in order
         self.enabled_at = None
         self.first_rollout_done = False
         self.history = []
         self.current = None
 
     def by_id(self, iid):
-        return self.instances[iid]
+        """The instance with this id (also one a maxSurge upgrade has since deleted); KeyError if none."""
+        return self._index[iid]
+
+    def has(self, iid) -> bool:
+        """Whether an instance with this id is in the set now."""
+        inst = self._index.get(iid)
+        return inst is not None and inst.state != "deleted"
+
+    def check_ids(self, ids):
+        """Raise NotFound naming the first id that is not an instance of the set now."""
+        for iid in ids:
+            if isinstance(iid, bool) or not isinstance(iid, int) or not self.has(iid):
+                raise NotFound(f"instance {iid!r} is not in scale set '{self.name}' "
+                               f"(its instance ids: {_id_ranges([i.id for i in self.instances])})")
+
+    def create_instance(self, like, image):
+        """A new instance (a new id) in the same zone and update/fault domain as ``like`` (ORCH-POLICY maxSurge)."""
+        inst = Instance(self.next_id, like.zone, like.fault_domain, like.update_domain, image)
+        self.next_id += 1
+        self.instances.append(inst)
+        self._index[inst.id] = inst
+        return inst
+
+    def unhealthy_count(self) -> int:
+        """Instances unhealthy for any reason now (ORCH-PRECHECK, ORCH-RECHECK), cached per health change."""
+        if self._unhealthy[0] != self.health_epoch:
+            signal = self.health_signal
+            self._unhealthy = (self.health_epoch, sum(1 for i in self.instances if i.counts_unhealthy(signal)))
+        return self._unhealthy[1]
+
+    def delete_instance(self, inst):
+        self.health_epoch += 1
+        inst.state = "deleted"
+        self.instances.remove(inst)
+        self.deleted.append(inst)
 
 
 class Outcomes:
@@ -158,13 +210,27 @@ class Upgrade:
         self.in_progress = set()
         self.cancel_requested = False
         self.stop_reason = None
+        self.last_action = "Start"
+        self.last_action_time = start
+        self.surged = {}  # maxSurge: old instance id -> the id of the new instance created for it
 
     def progress(self):
-        ss = self.set
-        done = sum(1 for i in self.attempted if i not in self.failed and ss.by_id(i).image == self.target)
-        pending = sum(1 for inst in ss.instances if inst.id not in self.attempted and inst.image != self.target)
-        return {"successfulInstanceCount": done, "failedInstanceCount": len(self.failed),
-                "inProgressInstanceCount": len(self.in_progress), "pendingInstanceCount": pending}
+        """The four counts always add up to the instances in the set now (surge instances included while
+        they exist): an instance being upgraded is in progress only; a failed or rolled back one is failed;
+        one on the target image is successful; the rest are pending (a surged-out old instance stays pending
+        until its replacement is healthy)."""
+        ok = bad = busy = pending = 0
+        for inst in self.set.instances:
+            if inst.id in self.in_progress:
+                busy += 1
+            elif inst.id in self.failed:
+                bad += 1
+            elif inst.image == self.target:
+                ok += 1
+            else:
+                pending += 1
+        return {"successfulInstanceCount": ok, "failedInstanceCount": bad,
+                "inProgressInstanceCount": busy, "pendingInstanceCount": pending}
 
 
 class Backend:
@@ -246,12 +312,20 @@ class Backend:
             self.at(self.now + self.trigger_delay(ss), self._platform_trigger, ss.name)
 
     def trigger_delay(self, ss) -> int:
-        """ORCH-TIMING: the first rollout may come up to 3 hours after the feature is first turned on
-        (2 hours in the 2020-04 text); later rollouts start within 30-60 minutes of a new image."""
+        """ORCH-TIMING: the first rollout may come up to 3 hours after the feature is first turned on (a
+        one-time delay per set); later rollouts start within 30-60 minutes of a new image.
+
+        Choices (docs/simulator.md): every 2020 and 2026 text from June 2020 on says 3 hours, only the
+        2020-04 text says 2, so both editions use 3 hours.  The platform never starts within 30 minutes of
+        a new image, so the first rollout is drawn uniformly from [max(enabled + 30m, now + 30m), enabled +
+        3h]; when that window has passed (the image came late), from the later rollouts' 30-60 minutes.
+        No draw is clamped onto the 30-minute floor."""
         if not ss.first_rollout_done:
-            cap = 3 * HOUR if self.edition >= "2026" else 2 * HOUR
-            earliest = (ss.enabled_at or 0) + self.rng.randint(0, cap)
-            return max(30 * MINUTE, earliest - self.now)
+            enabled = ss.enabled_at or 0
+            lo = max(enabled, self.now) + 30 * MINUTE
+            hi = enabled + FIRST_ROLLOUT_MAX
+            if hi >= lo:
+                return self.rng.randint(lo, hi) - self.now
         return self.rng.randint(30 * MINUTE, 60 * MINUTE)
 
     def _platform_trigger(self, name):
@@ -262,7 +336,7 @@ class Backend:
         if target is None or all(i.image == target for i in ss.instances):
             return
         ss.first_rollout_done = True
-        self._begin(ss, target, "Platform", manual=False)
+        self._begin(ss, target, "Platform", manual=False, status=False)
 
     # -- operations -----------------------------------------------------------------------------
     def start_os_upgrade(self, name, started_by="User"):
@@ -277,7 +351,9 @@ class Backend:
             raise Conflict("RollingUpgradeInProgress", "a rolling upgrade is already in progress")
         target = self.latest_version(ss)
         if target is None:
-            raise Conflict("OperationNotAllowed", "no image version has been published")
+            raise Conflict("OperationNotAllowed", "no image version is available to this set: none published, "
+                                                  "or (gallery) none replicated to its region and not excluded "
+                                                  "from latest")
         return self._begin(ss, target, started_by, manual=started_by == "User")
 
     def cancel(self, name):
@@ -286,11 +362,15 @@ class Backend:
         if ss.current is None or ss.current.code != "RollingForward":
             raise Conflict("NoRollingUpgradeInProgress", "there is no rolling upgrade to cancel")
         ss.current.cancel_requested = True
+        ss.current.last_action = "Cancel"
+        ss.current.last_action_time = self.now
         self.note(ss, "cancel-requested")
 
     def set_health(self, name, instance_ids, healthy, reason="maintenance"):
         """Concurrent planned or unplanned maintenance (or a recovery) changes instances' health."""
         ss = self.sets[name]
+        ss.check_ids(instance_ids)
+        ss.health_epoch += 1
         for iid in instance_ids:
             inst = ss.by_id(iid)
             inst.healthy = healthy
@@ -308,9 +388,7 @@ class Backend:
             return None
         body = {"policy": ss.policy.to_json(),
                 "runningStatus": {"code": up.code, "startTime": iso(up.start),
-                                  "lastAction": "Start" if up.code == "RollingForward" else
-                                  ("Cancel" if up.code == "Cancelled" else "Start"),
-                                  "lastActionTime": iso(up.start)},
+                                  "lastAction": up.last_action, "lastActionTime": iso(up.last_action_time)},
                 "progress": up.progress()}
         if up.error:
             body["error"] = up.error
@@ -337,6 +415,7 @@ class Backend:
             ids = [i.id for i in ss.instances if i.update_domain == update_domain]
         else:
             ids = list(instance_ids or [])
+            ss.check_ids(ids)
         t = self.now
         for iid in ids:
             inst = ss.by_id(iid)
@@ -347,11 +426,11 @@ class Backend:
         return ids
 
     # -- the orchestrator -----------------------------------------------------------------------------
-    def _begin(self, ss, target, started_by, manual):
+    def _begin(self, ss, target, started_by, manual, status=True):
         up = Upgrade(ss, target, started_by, self.now, manual)
         ss.current = up
         total = len(ss.instances)
-        unhealthy = sum(1 for i in ss.instances if i.counts_unhealthy(ss.health_signal))
+        unhealthy = ss.unhealthy_count()
         # ORCH-PRECHECK: no more than maxUnhealthyInstancePercent of all instances may be unhealthy
         if total and unhealthy * 100 > ss.policy.max_unhealthy * total:
             up.code = "Faulted"
@@ -362,12 +441,12 @@ class Backend:
                                    f"allows {ss.policy.max_unhealthy}%"}
             self.note(ss, "precheck-failed", unhealthy=unhealthy, total=total)
             self._finish(up)
-            return self.latest_status(ss.name)
+            return self.latest_status(ss.name) if status else None
         self.note(ss, "upgrade-started", target=target, startedBy=started_by)
         up.plan = self._plan_batches(ss, target)
         up.next_batch = 0
         self.at(self.now, self._batch_start, up)
-        return self.latest_status(ss.name)
+        return self.latest_status(ss.name) if status else None
 
     def batch_size(self, ss):
         """ORCH-BATCH: at most maxBatchInstancePercent of the total, at least one; 2026: sets of five or
@@ -407,6 +486,15 @@ class Backend:
                 batches.append([i.id for i in members[k:k + size]])
         return batches
 
+    def _unhealthy_share_exceeded(self, ss):
+        total = len(ss.instances)
+        unhealthy = ss.unhealthy_count()
+        if unhealthy * 100 > ss.policy.max_unhealthy * total:
+            return {"code": "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
+                    "message": f"{unhealthy} of {total} instances are unhealthy; the policy allows "
+                               f"{ss.policy.max_unhealthy}%"}
+        return None
+
     def _batch_start(self, up):
         ss = up.set
         if up.code != "RollingForward":
@@ -415,85 +503,185 @@ class Backend:
             return self._stop(up, "Cancelled", None, "cancelled")
         if up.next_batch >= len(up.plan):
             return self._complete(up)
-        total = len(ss.instances)
         if up.next_batch > 0:
-            # ORCH-RECHECK: the whole set again before every batch (concurrent maintenance counts)
-            unhealthy = sum(1 for i in ss.instances if i.counts_unhealthy(ss.health_signal))
-            if unhealthy * 100 > ss.policy.max_unhealthy * total:
-                return self._stop(up, "Faulted", {
-                    "code": "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
-                    "message": f"{unhealthy} of {total} instances are unhealthy; the policy allows "
-                               f"{ss.policy.max_unhealthy}%"}, "recheck")
-        ids = [i for i in up.plan[up.next_batch] if ss.by_id(i).image != up.target]
+            # ORCH-RECHECK: the whole set again before every batch (maintenance during the pause counts;
+            # what happened during the batch was already checked at its end)
+            error = self._unhealthy_share_exceeded(ss)
+            if error:
+                return self._stop(up, "Faulted", error, "recheck")
+        index_of, target = ss._index, up.target
+        ids = [i for i in up.plan[up.next_batch]
+               if (inst := index_of.get(i)) is not None and inst.state != "deleted" and inst.image != target]
         index = up.next_batch
         up.next_batch += 1
         if not ids:
             return self._batch_start(up)
-        up.in_progress = set(ids)
+        surge = ss.policy.max_surge
         batch = {"index": index, "instances": ids, "start": self.now, "end": None, "outcome": None,
-                 "rolledBack": [], "failed": [], "surge": ss.policy.max_surge, "done": {}}
+                 "rolledBack": [], "failed": [], "surge": surge, "done": {}, "replacements": {}}
         up.batches.append(batch)
         self.note(ss, "batch-started", batch=index, instances=ids)
         end = self.now
         first_batch = index == 0
+        finals: dict = {}
+        o = self.outcomes
+        if not surge and not (ss.credentials_expired and first_batch) and \
+                type(o).healthy_after_upgrade is Outcomes.healthy_after_upgrade:
+            finals = self._upgrade_batch_in_place(up, batch, ids)
+            end = max([end, *finals])
+            ids = ()  # done above, the same as _upgrade_instance one by one, faster for --runs
         for iid in ids:
-            done = self._upgrade_instance(up, batch, ss.by_id(iid), first_batch)
+            inst = ss.by_id(iid)
+            up.attempted.add(iid)
+            if surge:
+                done, action, target = self._surge_instance(up, batch, inst, first_batch)
+            else:
+                done, action = self._upgrade_instance(up, batch, inst, first_batch)
+                target = inst
+            up.in_progress.add(target.id)
             batch["done"][iid] = done
+            finals.setdefault(done, []).append((iid, target, action))
             end = max(end, done)
+        for t in sorted(finals):
+            self.at(t, self._instances_done, up, batch, finals[t])
         self.at(end, self._batch_end, up, batch)
 
-    def _upgrade_instance(self, up, batch, inst, first_batch) -> int:
-        """Upgrade one instance of a batch; returns when it is done: healthy, failed, or rolled back."""
+    def _upgrade_batch_in_place(self, up, batch, ids):
+        """:meth:`_upgrade_instance` for a whole batch (same outcomes, same random draws, same times)."""
+        ss, o = up.set, self.outcomes
+        index_of, target = ss._index, up.target
+        t = self.now + o.disk_seconds
+        if ss.health_signal == "none":
+            ok_t, bad_t, bad = t, t, "failed-extensions"  # ORCH-HEALTH-DEFAULT
+        elif ss.disable_rollback or up.manual:
+            ok_t, bad_t, bad = t + o.boot_seconds, t + HEALTH_WAIT, "failed"  # ORCH-HEALTH-WAIT
+        else:
+            ok_t, bad_t, bad = t + o.boot_seconds, t + HEALTH_WAIT + o.rollback_seconds, "rolledBack"
+        failing, rate, draw = o.fail_instances, o.fail_rate, o.rng.random
+        good, sick = [], []
+        for iid in ids:
+            inst = index_of[iid]
+            inst.previous_image = inst.image
+            inst.image = target  # ORCH-REPLACE
+            inst.state = "upgrading"
+            if iid in failing or (rate > 0 and draw() < rate):
+                sick.append((iid, inst, bad))
+            else:
+                good.append((iid, inst, "healthy"))
+        up.attempted.update(ids)
+        up.in_progress.update(ids)
+        done = batch["done"]
+        for iid in ids:
+            done[iid] = ok_t
+        for iid, _, _ in sick:
+            done[iid] = bad_t
+        finals = {}
+        if good:
+            finals[ok_t] = good
+        if sick:
+            finals.setdefault(bad_t, []).extend(sick)
+        return finals
+
+    def _upgrade_instance(self, up, batch, inst, first_batch):
+        """Upgrade one instance of a batch in place; returns (when it is done, how it ends)."""
         ss, o = up.set, self.outcomes
         # ORCH-REPLACE: a new OS disk from the target image; model extensions and settings applied,
-        # data disks kept. (With maxSurge, new instances come up first: capacity never drops.)
+        # data disks kept. The instance is down (in progress) until it is done.
         inst.previous_image, inst.image = inst.image, up.target
         inst.state = "upgrading"
-        up.attempted.add(inst.id)
         t = self.now + o.disk_seconds
         if ss.credentials_expired and first_batch:
             # ORCH-CREDENTIALS: expired credentials fail the upgrade; the first batch is left failed
-            inst.extensions_ok = False
-            return self._failed(up, batch, inst, t)
+            return t, "failed-credentials"
         ok = o.healthy_after_upgrade(inst)
         if ss.health_signal == "none":
             # ORCH-HEALTH-DEFAULT: healthy when powered on and every extension provisioned
-            inst.extensions_ok = ok
-            return self._healthy(inst, t) if ok else self._failed(up, batch, inst, t)
+            return t, ("healthy" if ok else "failed-extensions")
         # ORCH-HEALTH-WAIT: up to 5 minutes for the probe or extension to report healthy
         if ok:
-            return self._healthy(inst, t + o.boot_seconds)
+            return t + o.boot_seconds, "healthy"
         t += HEALTH_WAIT
         if ss.disable_rollback or up.manual:
-            return self._failed(up, batch, inst, t)  # kept on the new, failing disk
-        up.failed.add(inst.id)
-        inst.image, inst.previous_image = inst.previous_image, inst.image  # its previous OS disk back
-        inst.healthy = True
-        inst.state = "rolledBack"
-        up.rolled_back.add(inst.id)
-        batch["rolledBack"].append(inst.id)
-        return t + o.rollback_seconds
+            return t, "failed"  # kept on the new, failing disk
+        return t + o.rollback_seconds, "rolledBack"  # its previous OS disk back
 
-    @staticmethod
-    def _healthy(inst, t) -> int:
-        inst.healthy = True
-        inst.state = "upgraded"
-        return t
+    def _surge_instance(self, up, batch, old, first_batch):
+        """ORCH-POLICY maxSurge (Microsoft's "Rolling upgrades with MaxSurge"): a new instance (a new id) is
+        created on the target image while the old one keeps serving; once the batch's new instances are
+        created and healthy, the old ones are deleted. No instance is down for its upgrade.
+        Returns (when the new instance is done, how it ends, the new instance)."""
+        ss, o = up.set, self.outcomes
+        new = ss.create_instance(old, up.target)
+        new.previous_image = old.image
+        new.replaces = old.id
+        new.state = "upgrading"
+        up.surged[old.id] = new.id
+        batch["replacements"][old.id] = new.id
+        self.note(ss, "instance-created", instance=new.id, replaces=old.id)
+        t = self.now + o.disk_seconds
+        if ss.credentials_expired and first_batch:
+            return t, "failed-credentials", new  # ORCH-CREDENTIALS
+        ok = o.healthy_after_upgrade(old)  # failure injection names the instance being upgraded
+        if ss.health_signal == "none":
+            return t, ("healthy" if ok else "failed-extensions"), new  # ORCH-HEALTH-DEFAULT
+        if ok:
+            return t + o.boot_seconds, "healthy", new
+        t += HEALTH_WAIT  # ORCH-HEALTH-WAIT
+        if ss.disable_rollback or up.manual:
+            return t, "failed", new  # the failing new instance is kept; the old one goes
+        return t, "rolledBack", new  # the failing new instance is deleted; the old one stays
 
-    @staticmethod
-    def _failed(up, batch, inst, t) -> int:
-        inst.healthy = False
-        inst.state = "failed"
-        up.failed.add(inst.id)
-        batch["failed"].append(inst.id)
-        return t
+    def _instances_done(self, up, batch, items):
+        """Instances of a batch reach their end state (healthy, failed or rolled back) at this moment."""
+        ss = up.set
+        for iid, inst, action in items:
+            up.in_progress.discard(inst.id)
+            surge = inst.id != iid
+            if action == "healthy" and inst.healthy and inst.extensions_ok:
+                inst.state = "upgraded"
+                continue
+            if not (action == "rolledBack" and inst.healthy):  # a rollback leaves a healthy instance healthy
+                ss.health_epoch += 1
+            if action == "healthy":
+                inst.healthy = True
+                inst.state = "upgraded"
+                continue
+            up.failed.add(iid if surge and action == "rolledBack" else inst.id)
+            if action == "rolledBack":
+                if surge:
+                    ss.delete_instance(inst)
+                    self.note(ss, "instance-deleted", instance=inst.id, why="unhealthy after its creation")
+                    old = ss.by_id(iid)
+                    old.state = "rolledBack"
+                else:
+                    inst.image, inst.previous_image = inst.previous_image, inst.image
+                    inst.healthy = True
+                    inst.state = "rolledBack"
+                up.rolled_back.add(iid)
+                batch["rolledBack"].append(iid)
+                continue
+            if action in ("failed-credentials", "failed-extensions"):
+                inst.extensions_ok = False
+            inst.healthy = False
+            inst.state = "failed"
+            batch["failed"].append(inst.id)
 
     def _batch_end(self, up, batch):
         ss = up.set
         batch["end"] = self.now
-        up.in_progress = set()
+        if batch["surge"]:
+            # maxSurge: the new instances are created; the old ones they replace are deleted now
+            for old_id, new_id in batch["replacements"].items():
+                new = ss.by_id(new_id)
+                if new.state != "deleted":
+                    old = ss.by_id(old_id)
+                    ss.delete_instance(old)
+                    self.note(ss, "instance-deleted", instance=old_id, replacedBy=new_id)
+        batch["rolledBack"].sort()
+        batch["failed"].sort()
         bad = len(batch["failed"]) + len(batch["rolledBack"])
-        batch["outcome"] = "Succeeded" if not bad else ("Failed" if bad == len(batch["instances"]) else "PartiallyFailed")
+        batch["outcome"] = "Succeeded" if not bad else (
+            "Failed" if bad == len(batch["instances"]) else "PartiallyFailed")
         self.note(ss, "batch-finished", batch=batch["index"], outcome=batch["outcome"],
                   rolledBack=batch["rolledBack"], failed=batch["failed"])
         # ORCH-STOP-UPGRADED: stop once more than maxUnhealthyUpgradedInstancePercent of upgraded instances
@@ -504,6 +692,12 @@ class Backend:
                 "code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
                 "message": f"{len(up.failed)} of {attempted} upgraded instances are unhealthy; the policy allows "
                            f"{ss.policy.max_unhealthy_upgraded}%"}, "upgraded-unhealthy")
+        if up.next_batch < len(up.plan):
+            # ORCH-RECHECK: more than maxUnhealthyInstancePercent unhealthy (concurrent maintenance during this
+            # batch) stops the rollout at the end of the current batch, not after the following pause
+            error = self._unhealthy_share_exceeded(ss)
+            if error:
+                return self._stop(up, "Faulted", error, "recheck")
         if up.cancel_requested:
             return self._stop(up, "Cancelled", None, "cancelled")
         self.at(self.now + ss.policy.pause, self._batch_start, up)  # ORCH-POLICY: pauseTimeBetweenBatches
@@ -514,6 +708,7 @@ class Backend:
         up.error = error
         up.end = self.now
         up.stop_reason = reason
+        ss.health_epoch += 1
         if code == "Faulted" and ss.policy.rollback_on_breach:
             # ORCH-POLICY: rollbackFailedInstancesOnPolicyBreach restores the previous model on failed instances
             for iid in sorted(up.failed - up.rolled_back):
@@ -552,6 +747,21 @@ class Backend:
             entry["properties"]["error"] = up.error
         ss.history.append(entry)
         del ss.history[:-HISTORY_KEEP * 4]  # bounded memory; the REST view applies ORCH-HISTORY
+
+
+def _id_ranges(ids) -> str:
+    ids = sorted(ids)
+    if not ids:
+        return "none"
+    out, start, prev = [], ids[0], ids[0]
+    for i in ids[1:] + [None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ",".join(out)
 
 
 def _vkey(version: str):
