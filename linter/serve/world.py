@@ -44,6 +44,16 @@ class ServeOutcomes(Outcomes):
         return super().healthy_after_upgrade(inst)
 
 
+class ServeBackend(Backend):
+    """Backend, with one fix: a platform trigger scheduled while automatic OS upgrade was on does nothing
+    once the user has turned it off (PATCH enableAutomaticOSUpgrade: false)."""
+
+    def _platform_trigger(self, name):
+        ss = self.sets.get(name)
+        if ss is not None and ss.auto_upgrade:
+            super()._platform_trigger(name)
+
+
 class SetMeta:
     """What the REST view of a set needs beyond the orchestrator's ScaleSet."""
 
@@ -67,7 +77,7 @@ class World:
         self.resource_group = resource_group
         self.tenant = tenant or "00000000-0000-0000-0000-000000000001"
         self.speed = float(speed)
-        self.backend = Backend(seed=0, edition=edition, outcomes=ServeOutcomes(0))
+        self.backend = ServeBackend(seed=0, edition=edition, outcomes=ServeOutcomes(0))
         self.meta: dict = {}
         self.ops: dict = {}
         self.op_seq = 0
@@ -417,7 +427,9 @@ class World:
         count = body.get("count")
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= total:
             raise ApiError(400, "InvalidParameter", f"give 'instances': [ids] or 'count': 1..{total}")
-        return list(range(count))  # the lowest ids: the first batches
+        # the first instances a rollout reaches: zone by zone, update domain by update domain
+        order = sorted(ss.instances, key=lambda i: (i.zone or "", i.update_domain, i.id))
+        return sorted(i.id for i in order[:count])
 
     def clear_faults(self):
         self.backend.outcomes.fail_objects.clear()
