@@ -8,7 +8,6 @@ loaded again at the next start.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import signal
 import sys
@@ -84,50 +83,51 @@ def serve(templates, parameters=(), host="127.0.0.1", port=0, subscription="0000
     if speed < 0:
         raise ServeError("--speed must be 0 or more")
     try:
-        from werkzeug.serving import make_server
+        import werkzeug  # noqa: F401 - request parsing and responses
+        from cheroot import wsgi  # the HTTP/1.1 server: keep-alive, a thread pool, TLS
         if tls:
             import cryptography  # noqa: F401
     except ImportError as exc:
         raise ServeError(f"vmsslint serve needs the 'serve' extra ({exc.name} is missing): "
                          "pip install 'vmsslint[serve]'") from None
     world, restored = build_world(templates, parameters, subscription, resource_group, speed, state_dir)
+    if restored and templates:
+        err.write(f"note: the simulation was restored from {state_dir}; the templates given are not deployed again\n")
     world.state_dir = state_dir
     from linter.serve.app import App
     from linter.serve import tls as tlsmod
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    ssl_context = None
     cert_path = None
     tmpdir = None
+    app = App(world, "http://placeholder")
+    server = wsgi.Server((host, port), app, numthreads=16, server_name="vmsslint-serve", timeout=30,
+                         shutdown_timeout=2)
     if tls:
         cert_dir = state_dir or (tmpdir := tempfile.mkdtemp(prefix="vmsslint-serve-"))
         cert_path, key_path = os.path.join(cert_dir, "cert.pem"), os.path.join(cert_dir, "key.pem")
         if not (state_dir and tlsmod.usable(cert_path, key_path, host)):
             cert_path, key_path = tlsmod.make_certificate(cert_dir, host)
-        import ssl
-        ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ssl_context.load_cert_chain(cert_path, key_path)
-    app = App(world, "http://placeholder")
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+        server.ssl_adapter = BuiltinSSLAdapter(cert_path, key_path)
     try:
-        server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+        server.prepare()  # binds: --port 0 gets its free port here
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host
-    base = f"{'https' if tls else 'http'}://{shown}:{server.server_port}"
+    base = f"{'https' if tls else 'http'}://{shown}:{server.bind_addr[1]}"
     app.base = base
     _banner(out, base, world, cert_path, restored)
     if state_dir:
         world.save()
 
     def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=server.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve()
     finally:
-        server.server_close()
         if state_dir:
             with world.lock:
                 world.sync()
