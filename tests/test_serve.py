@@ -400,6 +400,44 @@ def test_automatic_mode_applies_a_model_change_at_once(server, client):
     assert {v.storage_profile.image_reference.exact_version for v in vms} == {"1.0.1"}
 
 
+def test_rolling_mode_rolls_a_model_change(server, client):
+    """A new image in a Rolling set's model: a rolling upgrade to it; instances take the model batch by batch."""
+    vmss = client.virtual_machine_scale_sets
+    s = vmss.get("rg", "stop")
+    assert s.upgrade_policy.mode == sdk_models.UpgradeMode.ROLLING
+    s.virtual_machine_profile.storage_profile.image_reference.version = "1.0.2"
+    vmss.begin_create_or_update("rg", "stop", s).result()
+    latest = client.virtual_machine_scale_set_rolling_upgrades.get_latest("rg", "stop")
+    assert latest.running_status.code == sdk_models.RollingUpgradeStatusCode.ROLLING_FORWARD
+    server.control("POST", "/vmsslint/clock", {"advanceMinutes": 6})
+    applied = [v.latest_model_applied for v in client.virtual_machine_scale_set_vms.list("rg", "stop")]
+    assert 0 < sum(applied) < 10
+    server.control("POST", "/vmsslint/clock", {"until": "idle"})
+    vms = list(client.virtual_machine_scale_set_vms.list("rg", "stop"))
+    assert all(v.latest_model_applied for v in vms)
+    assert {v.storage_profile.image_reference.exact_version for v in vms} == {"1.0.2"}
+    hist = list(vmss.get_os_upgrade_history("rg", "stop"))
+    assert hist[0].properties.target_image_reference.version == "1.0.2"
+    assert hist[0].properties.running_status.code == sdk_models.RollingUpgradeStatusCode.COMPLETED
+
+
+def test_unhealthy_during_the_rollout_stops_it(server, client):
+    """Instances going unhealthy mid-rollout: the check before the next batch stops the upgrade."""
+    server.control("POST", "/vmsslint/images", {"publisher": "Canonical", "offer": "o", "sku": "s", "version": "1.0.5"})
+    poller = client.virtual_machine_scale_set_rolling_upgrades.begin_start_os_upgrade("rg", "web")
+    server.control("POST", "/vmsslint/clock", {"advanceMinutes": 1})
+    r = server.control("POST", "/vmsslint/faults", {"scaleSet": "web", "kind": "unhealthy-now", "instances": [7, 8, 9],
+                                                    "durationMinutes": 30})
+    assert r.status_code == 201
+    advance_while(poller, server)
+    with pytest.raises(HttpResponseError) as exc:
+        poller.result()
+    assert exc.value.error.code == "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
+    server.control("POST", "/vmsslint/clock", {"until": "idle"})  # they recover after 30 minutes
+    web = next(s for s in server.control("GET", "/vmsslint/state").json()["scaleSets"] if s["name"] == "web")
+    assert all(i["healthy"] for i in web["instances"])
+
+
 # --- ARM shapes and errors -------------------------------------------------------------------------
 
 def test_lro_headers_and_operation_status(server):
@@ -498,6 +536,9 @@ def test_gallery_image_keeps_its_id(tmp_path):
     srv = Server(str(tmp_path / "gal" / "azuredeploy.json"), "--speed", "0", "--no-tls")
     try:
         assert srv.base.startswith("http://")
+        r = srv.arm("PATCH", set_path("gal"), {"properties": {"upgradePolicy": {"automaticOSUpgradePolicy": {
+            "enableAutomaticOSUpgrade": False}}}})  # only the test starts upgrades
+        assert r.status_code == 200
         gid = f"/subscriptions/{SUB}/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/app"
         # not replicated to the set's region: not the set's latest
         r = srv.control("POST", "/vmsslint/images", {"galleryImageId": gid, "version": "2.0.0",
@@ -516,6 +557,23 @@ def test_gallery_image_keeps_its_id(tmp_path):
         hist = srv.arm("GET", set_path("gal") + "/osUpgradeHistory").json()["value"]
         ref = hist[0]["properties"]["targetImageReference"]
         assert ref["id"] == gid and ref["version"] == "2.0.1"
+        # maintenance that ends: unhealthy for ten simulated minutes
+        r = srv.control("POST", "/vmsslint/faults", {"scaleSet": "gal", "kind": "maintenance", "instances": [2],
+                                                     "durationMinutes": 10})
+        assert r.status_code == 201
+        healthy = [i["healthy"] for i in srv.control("GET", "/vmsslint/state").json()["scaleSets"][0]["instances"]]
+        assert healthy == [True, True, False]
+        srv.control("POST", "/vmsslint/clock", {"advanceMinutes": 11})
+        healthy = [i["healthy"] for i in srv.control("GET", "/vmsslint/state").json()["scaleSets"][0]["instances"]]
+        assert healthy == [True, True, True]
+        # expired credentials: the next upgrade fails in its first batch (one instance: a set of three)
+        srv.control("POST", "/vmsslint/images", {"galleryImageId": gid, "version": "2.0.2", "regions": ["westeurope"]})
+        assert srv.control("POST", "/vmsslint/faults", {"scaleSet": "gal", "kind": "expired-credential"}).status_code == 201
+        assert srv.arm("POST", set_path("gal") + "/osRollingUpgrade").status_code == 202
+        srv.control("POST", "/vmsslint/clock", {"until": "idle"})
+        latest = srv.arm("GET", set_path("gal") + "/rollingUpgrades/latest").json()["properties"]
+        assert latest["runningStatus"]["code"] == "Faulted" and latest["progress"]["failedInstanceCount"] == 1
+        assert latest["error"]["code"] == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
     finally:
         srv.stop()
 
