@@ -144,13 +144,22 @@ class World:
             whole = int(self._frac)
             if whole:
                 self._frac -= whole
-                self.backend.advance(whole)
+                self._run_to(self.backend.now + whole)
         self._mark = t
         self.reconcile()
 
     def advance(self, seconds):
         self.sync()
-        self.backend.advance(int(seconds))
+        self._run_to(self.backend.now + int(seconds))
+
+    def _run_to(self, target):
+        """Event by event, reconciling after each, so that a failed rollback counts before the next batch.
+        (Reads the backend's queue: it has no public 'next event time'.)"""
+        queue = self.backend._queue
+        while queue and queue[0][0] <= target:
+            self.backend.advance_to(queue[0][0])
+            self.reconcile()
+        self.backend.advance_to(target)
         self.reconcile()
 
     def run_until_idle(self):
