@@ -209,6 +209,12 @@ def test_refuses_a_template_with_lint_blockers():
     assert "VMSS200" in r.stderr and "azuredeploy" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_refuses_a_port_in_use(server, templates):
+    port = server.base.rsplit(":", 1)[1]
+    r = run("serve", "--port", port, templates["web"])
+    assert r.returncode == 2 and "cannot listen" in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
 def test_refuses_a_non_loopback_host(templates):
     r = run("serve", "--host", "0.0.0.0", templates["web"])
     assert r.returncode == 2 and "loopback" in r.stderr and r.stdout == ""

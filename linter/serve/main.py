@@ -112,6 +112,9 @@ def serve(templates, parameters=(), host="127.0.0.1", port=0, subscription="0000
     try:
         server.prepare()  # binds: --port 0 gets its free port here
     except OSError as exc:
+        if tmpdir:
+            import shutil
+            shutil.rmtree(tmpdir, ignore_errors=True)
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host
     base = f"{'https' if tls else 'http'}://{shown}:{server.bind_addr[1]}"
