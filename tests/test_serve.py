@@ -9,7 +9,6 @@ value is a member of the SDK's enum.
 from __future__ import annotations
 
 import enum
-import json
 import os
 import re
 import subprocess
@@ -302,6 +301,10 @@ def test_faulted_upgrade_raises_azure_error_code(server, client):
     latest = client.virtual_machine_scale_set_rolling_upgrades.get_latest("rg", "canary")
     assert latest.running_status.code == sdk_models.RollingUpgradeStatusCode.FAULTED
     assert latest.error.code == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
+    check_model(latest, server.arm("GET", set_path("canary") + "/rollingUpgrades/latest").json())
+    vms = list(client.virtual_machine_scale_set_vms.list("rg", "canary"))
+    check_model(vms, server.arm("GET", set_path("canary") + "/virtualMachines").json()["value"])
+    assert [v.instance_id for v in vms if v.provisioning_state == "Failed"] == ["0", "5"]
     assert latest.progress.failed_instance_count == 2  # the first batch, 0 and 5, both unhealthy
     assert latest.progress.successful_instance_count == 0 and latest.progress.pending_instance_count == 8
 

@@ -112,9 +112,7 @@ def _running_status(world, ss, up):
     status = {"code": up.code, "startTime": iso(up.start),
               "lastAction": "Cancel" if cancelled_at is not None else "Start",
               "lastActionTime": iso(cancelled_at if cancelled_at is not None else up.start)}
-    if up.end is not None:
-        status["endTime"] = iso(up.end)
-    return status
+    return status  # RollingUpgradeRunningStatus has no endTime (the history's status has)
 
 
 def progress(up):
