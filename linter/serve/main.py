@@ -102,6 +102,8 @@ def serve(templates, parameters=(), host="127.0.0.1", port=0, subscription="0000
     app = App(world, "http://placeholder")
     server = wsgi.Server((host, port), app, numthreads=16, server_name="vmsslint-serve", timeout=30,
                          shutdown_timeout=2)
+    server.max_request_body_size = 1 << 20  # 413 for more: no request of these APIs comes near
+    server.max_request_header_size = 1 << 16
     if tls:
         cert_dir = state_dir or (tmpdir := tempfile.mkdtemp(prefix="vmsslint-serve-"))
         cert_path, key_path = os.path.join(cert_dir, "cert.pem"), os.path.join(cert_dir, "key.pem")
