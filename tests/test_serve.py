@@ -642,3 +642,12 @@ def test_docs_document_every_control_route():
     for route in ("POST /vmsslint/images", "POST /vmsslint/clock", "POST /vmsslint/faults", "GET /vmsslint/state",
                   "DELETE /vmsslint/faults", "GET /vmsslint/clock", "GET /vmsslint/images"):
         assert f"### `{route}`" in text, route
+
+
+def test_oversized_and_non_http_requests_are_refused(server):
+    try:  # 413, or (over TLS, the client still sending) the connection closed on it
+        r = requests.post(server.base + "/vmsslint/clock", data=b"0" * (2 << 20), verify=server.verify, timeout=30)
+        assert r.status_code == 413
+    except requests.exceptions.ConnectionError:
+        pass
+    assert server.control("GET", "/vmsslint/clock").status_code == 200  # and the server is still there
