@@ -321,6 +321,29 @@ class _progress_bar:
         sys.stderr.flush()
 
 
+@cli.command("serve")
+@click.argument("templates", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Parameter file (repeatable). Default: the one beside each template.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0: a free port.")
+@click.option("--subscription-id", default="00000000-0000-0000-0000-000000000000", show_default=True)
+@click.option("--resource-group", default="rg", show_default=True)
+@click.option("--speed", default=600.0, show_default=True, type=click.FloatRange(0),
+              help="Simulated seconds per wall-clock second; 0: time moves only through POST /vmsslint/clock.")
+@click.option("--no-tls", is_flag=True, help="Plain HTTP instead of HTTPS with a self-signed certificate.")
+@click.option("--state-dir", type=click.Path(file_okay=False), help="Keep the simulation here across restarts.")
+def serve_cmd(templates, parameters, host, port, subscription_id, resource_group, speed, no_tls, state_dir):
+    """Serve the templates' scale sets behind Azure's Compute REST API (for the SDK and az)."""
+    from linter.serve.main import ServeError, serve
+    try:
+        sys.exit(serve(templates, parameters, host=host, port=port, subscription=subscription_id,
+                       resource_group=resource_group, speed=speed, tls=not no_tls, state_dir=state_dir))
+    except ServeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
 @cli.command("rules")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def rules_cmd(fmt):
