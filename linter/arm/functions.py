@@ -362,6 +362,19 @@ def _reference(scope, target, *rest):
     return scope.reference(target, rest)
 
 
+@fn("references", 1, 2)
+def _references(scope, *a):
+    return Unknown("references() reads the runtime state of a resource collection at deployment",
+                   key_of("references", a))
+
+
+@fn("deployer", 0, 0)
+def _deployer(scope):
+    why = "deployer() is the identity that runs the deployment, known only at deployment"
+    return {"objectId": Unknown(why, "deployer().objectId"), "tenantId": Unknown(why, "deployer().tenantId"),
+            "userPrincipalName": Unknown(why, "deployer().userPrincipalName")}
+
+
 @fn("providers", 1, 2)
 def _providers(scope, *a):
     return Unknown("providers() reads the subscription's resource providers at deployment", key_of("providers", a))
