@@ -1,0 +1,57 @@
+"""Terraform configurations, Terraform plans and exports of deployed scale sets, linted with the ARM rules.
+
+This package's top level stays light: the engine asks :func:`is_terraform_path` and
+:func:`json_kind` on every run, and only a Terraform input imports the HCL parser.
+"""
+
+from __future__ import annotations
+
+TF_SUFFIXES = (".tf", ".tfvars")
+
+
+def is_terraform_path(path: str) -> bool:
+    return path.lower().endswith(TF_SUFFIXES)
+
+
+def json_kind(root) -> str | None:
+    """'plan' for ``terraform show -json`` output, 'export' for az CLI / Resource Graph JSON, else None."""
+    if isinstance(root, dict):
+        if "format_version" in root and ("resource_changes" in root or "planned_values" in root
+                                         or "terraform_version" in root):
+            return "plan"
+        data = root.get("data")
+        if isinstance(data, list) and ("count" in root or "totalRecords" in root or "skipToken" in root
+                                       or "resultTruncated" in root) and all(_rest(r) for r in data[:50]):
+            return "export"
+        if _rest(root):
+            return "export"
+    if isinstance(root, list) and root and all(_rest(r) for r in root[:50]):
+        return "export"
+    return None
+
+
+def _rest(r) -> bool:
+    if not isinstance(r, dict):
+        return False
+    t = r.get("type")
+    rid = r.get("id")
+    return isinstance(t, str) and isinstance(rid, str) and rid.lower().startswith("/subscriptions/") \
+        and t.lower() in ("microsoft.compute/virtualmachinescalesets", "microsoft.network/loadbalancers")
+
+
+def lint_input(engine, path, report, lf=None):
+    """Lint a Terraform file/module, or a plan/export JSON already read as ``lf``; True when handled."""
+    if lf is None:
+        from linter.terraform.lint import lint_tf_path
+        lint_tf_path(engine, path, report)
+        return True
+    kind = json_kind(lf.root)
+    if kind == "plan":
+        from linter.terraform.plan import lint_plan
+        lint_plan(engine, lf, report)
+        return True
+    if kind == "export":
+        from linter.terraform.exports import lint_export
+        lint_export(engine, lf, report)
+        return True
+    return False
