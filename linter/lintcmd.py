@@ -100,6 +100,14 @@ def prepare(p: dict):
         per_file_ignores=list(cfg.get("per-file-ignores", {}).items()), exclude=cfg.get("exclude", []),
         root=cfg.root, explicit=explicit)
     settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
+    settings.tf_var_files = list(p.get("var_file") or ())  # Terraform inputs: linter/terraform
+    settings.tf_vars = list(p.get("var") or ())
+    for pair in settings.tf_vars:
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
+            raise CommandError(f"--var: '{pair}' is not NAME=VALUE")
+    if p.get("readiness"):
+        settings.require_auto_upgrade = True
+        settings.explicit.add("require_auto_upgrade")
     settings.baseline = None
     if p["baseline"]:
         from linter import baseline
@@ -117,6 +125,9 @@ def run(p: dict, prepared) -> int:
     from linter.findings import SEVERITY_RANK
     from linter.output import FORMATTERS
     engine, settings = prepared
+    if p.get("readiness"):  # sets ready for the feature and their blockers: linter/terraform/readiness.py
+        from linter.terraform.readiness import CountingEngine
+        engine = CountingEngine(settings, engine.all_rules)
     report = engine.lint_paths(list(p["paths"]))
     if p["fix"] or p["diff"]:
         from linter import fixes
@@ -149,6 +160,15 @@ def run(p: dict, prepared) -> int:
     if p["verbose"]:
         for note in report.notes:
             sys.stderr.write(f"note: {note}\n")
+    if p.get("readiness"):
+        from linter.terraform.readiness import readiness_text
+        text = readiness_text(report, engine.all_rules, settings.edition, p["fmt"])
+        if p["output"]:
+            from linter.fileio import write_atomic
+            write_atomic(p["output"], text)
+        else:
+            sys.stdout.write(text)
+        return 0
     colour = (p["fmt"] == "text" and p["output"] is None and sys.stdout.isatty()
               and not os.environ.get("NO_COLOR"))
     text = FORMATTERS[p["fmt"]](report, {"colour": colour, "statistics": p["statistics"], "quiet": p["quiet"],

@@ -41,8 +41,7 @@ def tf_engine(engine):
     """An engine over the same settings whose rules speak Terraform (cached on the engine)."""
     eng = getattr(engine, "_tf_engine", None)
     if eng is None:
-        from linter.engine import Engine
-        eng = Engine(engine.settings, [W.TfRule(r) for r in engine.all_rules])
+        eng = type(engine)(engine.settings, [W.TfRule(r) for r in engine.all_rules])
         engine._tf_engine = eng
     return eng
 
@@ -134,7 +133,7 @@ def _child_modules(parent, modules, engine, report, depth=0):
                for m in modules):
             continue
         paths = M.module_files(cdir)
-        files = [M.read_file(p) for p in paths]
+        files = [_read_cached(parent.dep, p) for p in paths]
         for f in files:
             if f.error:
                 _broken(engine, report, f)
@@ -147,6 +146,16 @@ def _child_modules(parent, modules, engine, report, depth=0):
                          inputs=inputs)
         modules.append(child)
         _child_modules(child, modules, engine, report, depth + 1)
+
+
+def _read_cached(dep, path):
+    """One read of a file per lint run: module instances share its positions (and findings merge)."""
+    from linter.terraform import module as M
+    cache = dep.__dict__.setdefault("_tf_files", {})
+    key = os.path.abspath(path)
+    if key not in cache:
+        cache[key] = M.read_file(path)
+    return cache[key]
 
 
 def _display_dir(directory):
@@ -243,9 +252,21 @@ def run_mapped(engine, report, dep, mapped):
     eng = tf_engine(engine)
     before = len(report.findings)
     eng.lint_deployment(dep, report, engine.settings)
+    seen = report.__dict__.setdefault("_tf_seen", {})
+    kept = []
     for f in report.findings[before:]:
         f.fix = None
         W.translate_finding(f)
+        key = (f.code, f.src.path if f.src is not None else "", f.line, f.column, f.unverifiable)
+        earlier = seen.get(key)
+        if earlier is not None:  # a child module linted again on its own: one finding, both addresses
+            from linter.engine import _add_resource_name
+            for name in f.resource.split(", ") if f.resource else []:
+                _add_resource_name(earlier, name)
+            continue
+        seen[key] = f
+        kept.append(f)
+    report.findings[before:] = kept
     if len(report.findings) == before:
         report.clean_files.append(dep.src.display)
     report.__dict__.setdefault("tf_resources", 0)

@@ -666,7 +666,7 @@ def _map_image_version(o, address):
         regions.append(r)
         regions.locs.append(rb.loc)
     pp["targetRegions"] = regions
-    pp.locs["targetRegions"] = o.loc
+    pp.locs["targetRegions"] = regions.locs[0] if regions.locs else o.loc
     props["publishingProfile"] = pp
     props.locs["publishingProfile"] = o.loc
     body["properties"] = props

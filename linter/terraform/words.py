@@ -71,6 +71,8 @@ MESSAGES = {
                             "you restore instances yourself",
     ("VMSS740", "default"): "rolling_upgrade_policy.maximum_surge_instances_enabled is {value} on a Flexible set with "
                             "automatic OS image upgrade, which Azure does not support: set it to false",
+    ("VMSS203", "default"): "gallery image version {version} replicates to {regions} but not to {region}, where the "
+                            "set runs; the set never sees it: add a target_region block with name = \"{region}\"",
     ("VMSS600", "default"): "Service Fabric extension '{extension}' has durabilityLevel {value} in its settings; "
                             "automatic OS image upgrades need Silver or Gold (Bronze only for a stateless-only node "
                             "type, 2026): set durabilityLevel to Silver here and durability_level in the "
@@ -88,11 +90,13 @@ MESSAGES = {
 
 #: ARM terms in messages without a Terraform wording of their own, longest first.
 GENERIC = [
+    ("enableAutomaticUpdates false", "automatic_updates_enabled = false"),
+    ("enableAutomaticOSUpgrade", "automatic_os_upgrade_policy.automatic_os_upgrade_enabled"),
+    ("disableAutomaticRollback", "automatic_os_upgrade_policy.disable_automatic_rollback"),
     ("networkProfile.healthProbe.id", "health_probe_id"),
     ("networkProfile.healthProbe", "health_probe_id"),
     ("healthProbe.id", "health_probe_id"),
     ("publishingProfile.targetRegions", "target_region blocks"),
-    ("{\"name\": \"", "target_region { name = \""),
     ("excludeFromLatest", "exclude_from_latest"),
     ("typeHandlerVersion", "type_handler_version"),
     ("provisionAfterExtensions", "provision_after_extensions"),
