@@ -178,6 +178,8 @@ class Engine:
             except Exception as exc:  # a bug of ours must not hide the other files' findings
                 del report.findings[before:]
                 self._internal_error(report, path, exc)
+        for finish in report.__dict__.pop("finishers", []):  # inputs linted together: exports (linter/terraform)
+            finish()
         self._finalize(report)
         return report
 

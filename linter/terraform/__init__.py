@@ -20,7 +20,7 @@ def json_kind(root) -> str | None:
                                          or "terraform_version" in root):
             return "plan"
         data = root.get("data")
-        if isinstance(data, list) and ("count" in root or "totalRecords" in root or "skipToken" in root
+        if isinstance(data, list) and ("count" in root or "totalRecords" in root or "skipToken" in root or "total_records" in root
                                        or "resultTruncated" in root) and all(_rest(r) for r in data[:50]):
             return "export"
         if _rest(root):

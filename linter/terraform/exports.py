@@ -112,26 +112,44 @@ def _lb_body(row):
 
 
 def lint_export(engine, lf, report):
-    from linter.terraform.lint import TfScope
-    from linter.arm.template import Resource
+    """Queue an export: all exports of a run are linted as one estate, so that a load balancer
+    exported apart resolves the probe references of the sets."""
     report.templates += 1
     report.inputs.append({"template": lf.src.display, "kind": "azure-export", "parameters": []})
-    dep = Deployment(lf.root, lf.src, Options(location=engine.settings.location))
-    for row, container, key in rows(lf.root):
-        t = ci_get(row, "type")
-        if not isinstance(t, str) or t.lower() not in (VMSS, LB):
-            continue
-        body = _vmss_body(row) if t.lower() == VMSS else _lb_body(row)
-        res = Resource(row, TfScope(), "Microsoft.Compute/virtualMachineScaleSets" if t.lower() == VMSS else
-                       "Microsoft.Network/loadBalancers", ci_get(row, "name") or "")
-        res._evaluated = body
-        dep.resources.append(res)
+    queue = report.__dict__.get("_exports")
+    if queue is None:
+        queue = report._exports = []
+        report.__dict__.setdefault("finishers", []).append(lambda: _lint_estate(engine, report, queue))
+    queue.append(lf)
+
+
+def _lint_estate(engine, report, files):
+    from linter.arm.template import Resource
+    from linter.terraform.lint import TfScope
+    dep = Deployment(files[0].root, files[0].src, Options(location=engine.settings.location))
+    for lf in files:
+        try:
+            for row, container, key in rows(lf.root):
+                t = ci_get(row, "type")
+                if not isinstance(t, str) or t.lower() not in (VMSS, LB):
+                    continue
+                body = _vmss_body(row) if t.lower() == VMSS else _lb_body(row)
+                res = Resource(row, TfScope(), "Microsoft.Compute/virtualMachineScaleSets" if t.lower() == VMSS
+                               else "Microsoft.Network/loadBalancers", ci_get(row, "name") or "")
+                res._evaluated = body
+                dep.resources.append(res)
+        except Exception as exc:  # noqa: BLE001 - one unreadable export must not hide the others
+            engine._internal_error(report, lf.path, exc)
     before = len(report.findings)
-    engine.lint_deployment(dep, report, engine.settings)
+    try:
+        engine.lint_deployment(dep, report, engine.settings)
+    except Exception as exc:  # noqa: BLE001
+        del report.findings[before:]
+        engine._internal_error(report, files[0].path, exc)
+        return
     for f in report.findings[before:]:
         f.fix = None  # an export is not a file to edit
-    if len(report.findings) == before:
-        report.clean_files.append(lf.src.display)
+    touched = {f.src.path for f in report.findings[before:] if f.src is not None}
+    report.clean_files.extend(lf.src.display for lf in files if lf.src.path not in touched)
     report.__dict__.setdefault("tf_resources", 0)
     report.tf_resources += len(dep.resources)
-    return dep

@@ -28,18 +28,21 @@ class CountingEngine(Engine):
         mine = {}
         for res in deployment.resources:
             if res.type_lower == VMSS and not res.existing:
-                key = (n[0], res.display_name())
+                key = (n[0], len(sets))
                 auto = facts(ctx, res).auto
                 sets[key] = {"on": auto is True, "blockers": set()}
-                mine[res.display_name()] = key
+                src = getattr(res.raw, "src", None)
+                mine.setdefault(res.display_name(), []).append((key, src.path if src is not None else None))
         before = len(report.findings)
         out = super().lint_deployment(deployment, report, settings, supp)
         for f in report.findings[before:]:
             if f.severity != "error" or f.unverifiable or f.code == "VMSS100" or not f.resource:
                 continue
             for name in f.resource.split(", "):
-                if name in mine:
-                    sets[mine[name]]["blockers"].add(f.code)
+                cands = mine.get(name, [])
+                exact = [k for k, path in cands if f.src is not None and path == f.src.path]
+                for k in exact or [k for k, _ in cands]:
+                    sets[k]["blockers"].add(f.code)
         return out
 
 
