@@ -292,3 +292,53 @@ def test_terraform_corpus_without_internal_errors(settings):
     assert getattr(report, "tf_resources", 0) >= 70  # azurerm resources mapped onto the model
     unverifiable = [f for f in report.findings if f.unverifiable or f.code == "VMSS010"]
     assert all(f.severity == "info" for f in unverifiable)
+
+
+@pytest.mark.skipif(__import__("shutil").which("git") is None, reason="git is not installed")
+def test_pre_commit_hook_lints_the_module_of_a_changed_tfvars(tmp_path):
+    import shutil
+    pre_commit = shutil.which("pre-commit") or os.path.join(os.path.dirname(sys.executable), "pre-commit")
+    if not os.path.exists(pre_commit):
+        pytest.skip("pre-commit is not installed (pip install '.[test]' installs it)")
+    if not (REPO / ".git").exists():
+        pytest.skip("the checkout is not a git repository; pre-commit try-repo needs one")
+    from test_pipelines import _git
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    var = '\nvariable "v" {\n  type    = string\n  default = "latest"\n}\n'
+    module(repo, version="var.v", extra=var, files={"terraform.tfvars": 'v = "latest"\n'})
+    write(repo / "notes.txt", "not linted\n")
+    _git(repo, "add", "-A")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1",
+           "VMSSLINT_CACHE_DIR": str(tmp_path / "cache")}
+    base = [pre_commit, "try-repo", str(REPO), "vmsslint"]
+    r = subprocess.run(base + ["--all-files"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    write(repo / "mod" / "terraform.tfvars", 'v = "1.2.3"\n')
+    _git(repo, "add", "-A")
+    r = subprocess.run(base + ["--files", "mod/terraform.tfvars"], cwd=repo, capture_output=True, text=True, env=env,
+                       timeout=900)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "mod/terraform.tfvars:1:5: VMSS200 error" in out and "Traceback" not in out
+
+
+def test_readme_terraform_commands_run_as_shown(tmp_path):
+    import re
+    import shutil
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Terraform configurations and plans", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [re.sub(r"\s+#.*$", "", ln).strip() for ln in block.splitlines() if ln.startswith("vmsslint ")]
+    assert len(commands) == 3
+    shutil.copytree(REPO / "tests" / "fixtures" / "terraform" / "VMSS200" / "pass-latest", tmp_path / "infra" / "web")
+    write(tmp_path / "prod.tfvars", 'ssh_public_key = "ssh-ed25519 AAAA"\n')
+    for cmd in commands:
+        r = subprocess.run(cmd.replace("vmsslint ", f"{sys.executable} -m linter ", 1), shell=True, cwd=str(tmp_path),
+                           capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert r.returncode == 0, (cmd, r.stdout, r.stderr)
+    assert "No findings in 1 template." in subprocess.run(
+        [sys.executable, "-m", "linter", "lint", "infra/tf"], cwd=str(tmp_path), capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)}).stdout

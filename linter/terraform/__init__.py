@@ -42,6 +42,11 @@ def _rest(r) -> bool:
 def lint_input(engine, path, report, lf=None):
     """Lint a Terraform file/module, or a plan/export JSON already read as ``lf``; True when handled."""
     if lf is None:
+        try:
+            import hcl2  # noqa: F401
+        except ImportError:
+            _no_parser(engine, path, report)
+            return True
         from linter.terraform.lint import lint_tf_path
         lint_tf_path(engine, path, report)
         return True
@@ -55,3 +60,21 @@ def lint_input(engine, path, report, lf=None):
         lint_export(engine, lf, report)
         return True
     return False
+
+
+def _no_parser(engine, path, report):
+    """Without python-hcl2 a Terraform module cannot be read: say so once per module, never crash."""
+    import os
+
+    from linter.findings import Finding
+    from linter.source import SourceFile
+    seen = report.__dict__.setdefault("_tf_no_parser", set())
+    key = os.path.abspath(os.path.dirname(path) or ".")
+    if key in seen or not engine.settings.selected("VMSS001"):
+        return
+    seen.add(key)
+    from linter.loader import _display
+    report.findings.append(Finding(
+        "VMSS001", "invalid-json", "error", [], SourceFile(path, "", _display(path)), 0, 0, "",
+        "cannot read this file: reading Terraform needs the HCL parser python-hcl2 (pip install "
+        "'vmsslint[terraform]')"))

@@ -178,7 +178,7 @@ class Evaluator:
                 t = inner.type
                 s = str(inner)
                 if t == "ESCAPED_INTERPOLATION" or t == "ESCAPED_DIRECTIVE":
-                    pieces.append(s[1:])
+                    pieces.append(_unescape(s[1:]))
                 else:
                     pieces.append(_unescape(s))
             elif inner.data == "interpolation":
