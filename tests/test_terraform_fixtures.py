@@ -33,8 +33,14 @@ def render(report, base: pathlib.Path) -> str:
 def test_terraform_fixture(case):
     settings = {}
     flags = case / "vmsslint-test.txt"
-    if flags.exists() and "require_auto_upgrade" in flags.read_text():
-        settings["require_auto_upgrade"] = True
+    for flag in (flags.read_text().split() if flags.exists() else []):
+        if flag == "require_auto_upgrade":
+            settings["require_auto_upgrade"] = True
+        elif flag.startswith("edition="):
+            settings["edition"] = flag[8:]
+        elif flag.startswith("now="):
+            from linter.lintcmd import parse_now
+            settings["now"] = parse_now(flag[4:])
     report = lint(case, **settings)
     assert report.templates == 1
     got = render(report, case)

@@ -272,10 +272,6 @@ def _map_vmss(tf_type, o, address):
             up.locs["automaticOSUpgradePolicy"] = here
         words["auto"] = "automatic_os_upgrade"
         rolling_blocks = o.blocks("rolling_upgrade_policy")
-    elif orchestrated:
-        words["mode"] = "upgrade_mode"
-        words["auto"] = "automatic_os_upgrade_policy"
-        rolling_blocks = []
     else:
         put(up, "mode", o.attr("upgrade_mode"))
         words["mode"] = "upgrade_mode"

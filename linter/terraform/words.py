@@ -144,8 +144,9 @@ class TfRule(Rule):
         if m.tf_type == "azurerm_virtual_machine_scale_set":
             extra["add_auto"] = "write automatic_os_upgrade = true"
         elif m.tf_type == "azurerm_orchestrated_virtual_machine_scale_set":
-            extra["add_auto"] = "azurerm_orchestrated_virtual_machine_scale_set has no automatic OS upgrade setting; " \
-                                "use a Uniform set (azurerm_linux/windows_virtual_machine_scale_set)"
+            extra["add_auto"] = "add an automatic_os_upgrade_policy block if your azurerm version has one for " \
+                                "azurerm_orchestrated_virtual_machine_scale_set, or use a Uniform set " \
+                                "(azurerm_linux/windows_virtual_machine_scale_set)"
         else:
             extra["add_auto"] = f"add an automatic_os_upgrade_policy block with {auto_attr.split('.')[-1]} = true " \
                                 f"(and upgrade_mode \"Rolling\" or \"Automatic\")"
