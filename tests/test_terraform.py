@@ -342,3 +342,16 @@ def test_readme_terraform_commands_run_as_shown(tmp_path):
     assert "No findings in 1 template." in subprocess.run(
         [sys.executable, "-m", "linter", "lint", "infra/tf"], cwd=str(tmp_path), capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
+
+
+def test_huge_expressions_are_bounded_not_hung(tmp_path):
+    d = tmp_path / "big"
+    write(d / "main.tf", 'locals {\n  big = [for i in range(100000) : [for j in range(1000) : j]]\n}\n'
+                         'resource "azurerm_linux_virtual_machine_scale_set" "x" {\n  name = length(local.big)\n}\n'
+                         'resource "azurerm_lb" "y" {\n  count = 100000\n  name  = format("%99999999s", "x")\n}\n')
+    import time
+    t0 = time.time()
+    r = lint(d)
+    assert time.time() - t0 < 30
+    assert {f.code for f in r.findings} <= {"VMSS004", "VMSS005"}
+    assert [f for f in r.findings if f.code == "VMSS005" and f.line == 2]

@@ -111,3 +111,10 @@ def test_readiness_over_exports():
     text = subprocess.run([sys.executable, "-m", "linter", "lint", "--readiness", str(FIXTURES / "exports")],
                           capture_output=True, text=True, cwd=str(REPO), timeout=60).stdout
     assert "sets ready as-is (only need the feature on)     3" in text and "VMSS300 no-health-signal" in text
+
+
+def test_a_state_is_not_a_plan(tmp_path):
+    p = write(tmp_path / "state.json", {"format_version": "1.0", "terraform_version": "1.11.4",
+                                        "values": {"root_module": {"resources": []}}})
+    [f] = lint(p).findings
+    assert f.code == "VMSS001" and "of a state, not of a plan" in f.message

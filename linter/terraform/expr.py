@@ -26,6 +26,14 @@ class TFError(Exception):
     """An expression Terraform itself would refuse (wrong type, missing key, unknown function)."""
 
 
+class TFLimit(TFError):
+    """An expression too large to evaluate offline (reported as VMSS005, never a hang)."""
+
+
+#: for-expression iterations evaluated per module, all expressions together
+MAX_ITERATIONS = 200_000
+
+
 class JSONText(str):
     """The text ``jsonencode()`` made, keeping the value (and its locs) it was made from."""
 
@@ -89,6 +97,7 @@ class Evaluator:
     def __init__(self, module):
         self.module = module
         self.depth = 0
+        self.iterations = 0
 
     # -- entry
     def eval(self, node, frame, here):
@@ -456,6 +465,10 @@ class Evaluator:
             raise TFError(f"a for expression needs a list, set, map or object, not {_type(coll)}")
         is_obj = node.data == "for_object_expr"
         out = EObject(here) if is_obj else EArray(here)
+        self.iterations += len(items)
+        if self.iterations > MAX_ITERATIONS:
+            raise TFLimit(f"for expressions iterate more than {MAX_ITERATIONS} times in this module; the rest is "
+                          f"not evaluated")
         for k, v, vloc in items:
             bind = {names[-1]: (v, vloc)}
             if len(names) == 2:

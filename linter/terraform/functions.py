@@ -174,6 +174,8 @@ def _format(spec, *args):
             raise TFError(f"format(): unsupported verb %{verb}")
         if verb in "svdq" and flags:
             width = "".join(c for c in flags if c.isdigit())
+            if width and int(width) > 10_000:
+                raise TFError(f"format(): width {width} is more than vmsslint pads (10000)")
             if width:
                 text = text.rjust(int(width)) if "-" not in flags else text.ljust(int(width))
         out.append(text)
@@ -275,7 +277,7 @@ for _name, _f in {
     "compact": lambda v: _arr([x for x in v if x not in (None, "")]),
     "reverse": lambda v: _arr(list(reversed(v))),
     "sort": lambda v: _arr(sorted(_to_text(x) for x in v)),
-    "range": lambda *a: _arr(list(range(*[int(_number(x)) for x in a]))),
+    "range": lambda *a: _range(*a),
     "zipmap": lambda k, v: _obj(dict(zip([_to_text(x) for x in k], v))),
     "index": lambda lst, v: next((i for i, x in enumerate(lst) if x == v), None) if v in lst else
     (_ for _ in ()).throw(TFError("index(): the value is not in the list")),
@@ -294,6 +296,14 @@ for _name, _f in {
     if _f is not None:
         FUNCTIONS[_name] = _f
         _f.lazy = _f.unknown_ok = _f.passes_loc = False
+
+
+def _range(*a):
+    r = range(*[int(_number(x)) for x in a])
+    if len(r) > 100_000:
+        from linter.terraform.expr import TFLimit
+        raise TFLimit(f"range() of {len(r)} numbers is more than vmsslint evaluates (100000)")
+    return _arr(list(r))
 
 
 def _replace(s, a, b):

@@ -11,7 +11,7 @@ from linter.arm.template import MISSING, EArray, EObject
 from linter.arm.values import Partial, Unknown
 from linter.jsonc import JObject
 from linter.source import LoadError, SourceFile
-from linter.terraform.expr import Evaluator, Frame, TFError, is_unknown
+from linter.terraform.expr import Evaluator, Frame, TFError, TFLimit, is_unknown
 from linter.terraform.hcl import HCLSyntaxError, parse_file
 
 MAX_MODULE_DEPTH = 8
@@ -175,6 +175,9 @@ class Module:
             return MISSING, (block.shadow, None)
         try:
             return self.ev.eval(a.expr, frame, here)
+        except TFLimit as exc:
+            self.dep.diag("VMSS005", str(exc), here)
+            return Unknown(f"not evaluated: {exc}"), here
         except TFError as exc:
             self.dep.diag("VMSS004", f"Terraform expression cannot be evaluated: {exc}", here)
             return Unknown(f"the expression fails: {exc}"), here

@@ -129,6 +129,10 @@ def lint_plan(engine, lf, report):
     from linter.terraform.lint import _broken_json, run_mapped
     root = lf.root
     changes = root.get("resource_changes")
+    if changes is None and "values" in root and "planned_values" not in root:
+        _broken_json(engine, report, lf, "this is `terraform show -json` of a state, not of a plan: run "
+                                         "`terraform plan -out plan.out && terraform show -json plan.out`")
+        return
     if changes is not None and not isinstance(changes, list):
         _broken_json(engine, report, lf, "resource_changes is not a list: this is not the JSON of "
                                          "`terraform show -json PLANFILE`")
