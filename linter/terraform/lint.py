@@ -18,17 +18,48 @@ MAX_MODULES = 64
 
 
 class TfScope:
-    """What checks ask of a resource's scope: Terraform has no ARM parameters."""
+    """What checks ask of a resource's scope.  Terraform has no ARM parameters; its variables with a
+    literal string default stand for them (``secureString`` when ``sensitive = true``), so that a
+    password or SAS token written as a variable's default is reported (VMSS506)."""
 
-    params: dict = {}
+    def __init__(self, params=None):
+        self.params = params or {}
 
     def parameter_type(self, name):
         return ""
 
 
+def variable_params(module):
+    """ARM-like declarations of the module's variables whose default is a literal string."""
+    out = {}
+    for name, block in module.variables.items():
+        a = block.attributes.get("default")
+        if a is None:
+            continue
+        node = a.expr
+        while node.data == "expr_term" and len(node.children) == 1:
+            node = node.children[0]
+        if node.data != "string" or any(getattr(c, "data", None) == "string_part" and
+                                        getattr(c.children[0], "data", None) == "interpolation"
+                                        for c in node.children):
+            continue
+        value = module.attr_value(block, "default", module.frame)
+        if not isinstance(value, str):
+            continue
+        sensitive = module.attr_value(block, "sensitive", module.frame) is True
+        decl = JObject(block.shadow.src, block.start)
+        decl.parent, decl.pkey = block.shadow.parent, block.shadow.pkey
+        decl["type"] = "secureString" if sensitive else "string"
+        decl["defaultValue"] = value
+        decl.kpos["defaultValue"] = block.shadow.kpos["default"]
+        decl.vpos["defaultValue"] = block.shadow.vpos["default"]
+        out[name] = decl
+    return out
+
+
 class TfResource(Resource):
     def __init__(self, mapped, raw):
-        super().__init__(raw, TfScope(), mapped.arm_type, mapped.name)
+        super().__init__(raw, getattr(mapped, "scope", None) or TfScope(), mapped.arm_type, mapped.name)
         self._evaluated = mapped.body
         self.address = mapped.address
         self.mapped = mapped
@@ -101,6 +132,7 @@ def lint_module(engine, directory, report, extra_var_files=()):
     modules = [root]
     _child_modules(root, modules, engine, report)
     mapped = []
+    scopes = {}
     for mod in modules:
         for decl in list(mod.resources.values()):
             if decl.type not in _mapped_types():
@@ -111,6 +143,7 @@ def lint_module(engine, directory, report, extra_var_files=()):
                 m = map_resource(decl.type, obj, decl.instance_address(ikey))
                 if m is not None:
                     m.block = decl.block
+                    m.scope = scopes.setdefault(id(mod), TfScope(variable_params(mod)))
                     mapped.append(m)
     run_mapped(engine, report, dep, mapped)
 

@@ -51,6 +51,12 @@ MESSAGES = {
     ("VMSS505", "default"): "{w:adminPassword} is written in the configuration (a literal of {length} characters); "
                             "anyone who reads the code or the state has it: pass it from a sensitive variable or "
                             "read it from Key Vault (azurerm_key_vault_secret)",
+    ("VMSS506", "default"): "variable '{parameter}' has a literal default that looks like a secret; a default is "
+                            "readable by anyone who reads the configuration: remove it and pass the value at apply "
+                            "time (TF_VAR_{parameter}) or read it from Key Vault",
+    ("VMSS506", "sas"): "variable '{parameter}' has a SAS URL as its default; the token is readable by anyone who "
+                        "reads the configuration: remove the default and pass it at apply time, or use a managed "
+                        "identity",
     ("VMSS605", "default"): "{w:sku.capacity} is {value}, but {durability} durability needs at least {minimum} "
                             "instances: raise it",
     ("VMSS700", "default"): "{w:mode} is \"{mode}\": turning automatic OS upgrade on does not move existing "
@@ -182,6 +188,8 @@ def translate_finding(f):
     if f.src is None or not f.src.path.endswith((".tf", ".tfvars")):
         return
     segs = [s.replace("~1", "/").replace("~0", "~") for s in f.path.split("/") if s]
+    if segs and segs[-1] == "defaultValue":
+        segs[-1] = "default"
     m = REGISTRY.get(f.resource.split(", ")[0]) if f.resource else None
     if len(segs) >= 2 and segs[1] == "properties" and segs[-1] == "adminPassword":
         segs = [segs[0], (m.words.get("adminPassword") if m else "admin_password")]
