@@ -355,3 +355,13 @@ def test_huge_expressions_are_bounded_not_hung(tmp_path):
     assert time.time() - t0 < 30
     assert {f.code for f in r.findings} <= {"VMSS004", "VMSS005"}
     assert [f for f in r.findings if f.code == "VMSS005" and f.line == 2]
+
+
+def test_tfvars_json_gives_values_with_positions(tmp_path):
+    var = '\nvariable "v" {\n  type    = string\n  default = "latest"\n}\n'
+    d = module(tmp_path, version="var.v", extra=var, files={"terraform.tfvars.json": '{\n  "v": "6.6.6"\n}\n'})
+    [f] = findings(lint(d), "VMSS200")
+    assert f.file.endswith("terraform.tfvars.json") and (f.line, f.column) == (2, 8)
+    write(d / "terraform.tfvars.json", '{"v": ')
+    r = lint(d)
+    assert [f.code for f in r.findings] == ["VMSS001"] and r.findings[0].file.endswith("terraform.tfvars.json")

@@ -84,7 +84,9 @@ def lint_tf_path(engine, path, report):
     directory = path if os.path.isdir(path) else (os.path.dirname(path) or ".")
     extra = []
     low = path.lower()
-    if low.endswith(".tfvars") and not (os.path.basename(low) == "terraform.tfvars" or low.endswith(".auto.tfvars")):
+    if low.endswith((".tfvars", ".tfvars.json")) and not (os.path.basename(low) in ("terraform.tfvars",
+                                                                                   "terraform.tfvars.json")
+                                                         or low.endswith((".auto.tfvars", ".auto.tfvars.json"))):
         extra = [path]  # a named .tfvars is a var file of its module
     done = report.__dict__.setdefault("_tf_modules", set())
     key = (os.path.abspath(directory), tuple(os.path.abspath(p) for p in extra))
@@ -93,7 +95,23 @@ def lint_tf_path(engine, path, report):
     if not extra and any(k[0] == key[0] for k in done):
         return
     done.add(key)
+    if len(done) == 1:
+        report.__dict__.setdefault("finishers", []).append(lambda: _dedup_unreadable(report))
     lint_module(engine, directory, report, extra)
+
+
+def _dedup_unreadable(report):
+    """A var file read by a module and also walked as JSON: one VMSS001, not two."""
+    seen = set()
+    kept = []
+    for f in report.findings:
+        if f.code == "VMSS001" and f.src is not None:
+            key = (os.path.abspath(f.src.path), f.line, f.column)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    report.findings[:] = kept
 
 
 def lint_module(engine, directory, report, extra_var_files=()):
@@ -117,6 +135,15 @@ def lint_module(engine, directory, report, extra_var_files=()):
     values = {}
     used = []
     for vf in var_files:
+        if vf.lower().endswith(".json"):
+            got, info = M.read_json_vars(vf)
+            if got is None:
+                message, offset, src = info
+                _broken(engine, report, M.TfFile(vf, src, error=message, error_offset=offset))
+                continue
+            used.append(info.display)
+            values.update(got)
+            continue
         tf = M.read_file(vf)
         if tf.error:
             _broken(engine, report, tf)

@@ -421,10 +421,22 @@ def auto_var_files(directory):
     except OSError:
         return []
     out = []
-    if "terraform.tfvars" in names:
-        out.append(os.path.join(directory, "terraform.tfvars"))
-    out.extend(os.path.join(directory, n) for n in names if n.endswith(".auto.tfvars"))
+    for first in ("terraform.tfvars", "terraform.tfvars.json"):
+        if first in names:
+            out.append(os.path.join(directory, first))
+    out.extend(os.path.join(directory, n) for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json")))
     return out
+
+
+def read_json_vars(path):
+    """A ``.tfvars.json`` file: (values name -> (value, loc), None) or (None, (message, offset, src))."""
+    from linter import loader
+    lf = loader.read(path)
+    if lf.error:
+        return None, (lf.error, lf.error_offset, lf.src)
+    if not isinstance(lf.root, dict):
+        return None, ("a .tfvars.json file holds one JSON object of variable values", 0, lf.src)
+    return {k: (v, (lf.root, k)) for k, v in lf.root.items()}, lf.src
 
 
 def tfvars_values(tf: TfFile, module_for_eval) -> dict:
