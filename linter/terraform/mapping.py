@@ -492,6 +492,41 @@ def _literal(obj, name):
     return None  # a plan holds the value, not how it was written
 
 
+def provider_major(o):
+    """The azurerm major version the configuration asks for (required_providers), or None."""
+    module = getattr(o, "module", None)
+    if module is None:
+        return None
+    cached = getattr(module, "_azurerm_major", False)
+    if cached is not False:
+        return cached
+    import re
+    major = None
+    for f in module.files:
+        for b in f.root.blocks if f.root is not None else []:
+            if b.type != "terraform":
+                continue
+            for rp in b.blocks_of("required_providers"):
+                a = rp.attributes.get("azurerm")
+                if a is None:
+                    continue
+                text = f.src.text[a.value_span[0]:a.value_span[1]]
+                m = re.search(r"version\s*=\s*\"[^\"]*?(\d+)", text or "")
+                if m:
+                    major = int(m.group(1))
+    module._azurerm_major = major
+    return major
+
+
+def _gen5(o, words):
+    """Does this resource speak azurerm 5.x names (written, or asked for by required_providers)?"""
+    if any(v.endswith(("_enabled",)) and ("automatic_os_upgrade_enabled" in v or "automatic_rollback_enabled" in v)
+           for v in words.values()):
+        return True
+    major = provider_major(o)
+    return major is not None and major >= 5
+
+
 def _windows_updates(o, conf, words, defaults, prefix):
     if o.has("automatic_updates_enabled"):
         put(conf, "enableAutomaticUpdates", boolish(o.attr("automatic_updates_enabled")))
@@ -503,7 +538,8 @@ def _windows_updates(o, conf, words, defaults, prefix):
         conf["enableAutomaticUpdates"] = True  # the provider's default
         conf.locs["enableAutomaticUpdates"] = o.loc
         defaults.add("enableAutomaticUpdates")
-        words.setdefault("enableAutomaticUpdates", prefix + "automatic_updates_enabled")
+        words.setdefault("enableAutomaticUpdates", prefix + ("automatic_updates_enabled" if _gen5(o, words)
+                                                             else "enable_automatic_updates"))
 
 
 def _patch(o, conf, words, prefix):
