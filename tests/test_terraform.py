@@ -365,3 +365,16 @@ def test_tfvars_json_gives_values_with_positions(tmp_path):
     write(d / "terraform.tfvars.json", '{"v": ')
     r = lint(d)
     assert [f.code for f in r.findings] == ["VMSS001"] and r.findings[0].file.endswith("terraform.tfvars.json")
+
+
+def test_named_tfvars_json_is_a_var_file(tmp_path):
+    var = '\nvariable "v" {\n  type    = string\n  default = "latest"\n}\n'
+    d = module(tmp_path, version="var.v", extra=var, files={"prod.tfvars.json": '{"v": "3.1.4"}'})
+    assert findings(lint(d), "VMSS200") == []  # a walk does not apply a named var file
+    r = lint(d / "prod.tfvars.json")
+    assert r.findings == [] and any("--var-file" in n for n in r.notes)
+    from linter.engine import Engine, Settings
+    s = Settings()
+    s.tf_var_files = [str(d / "prod.tfvars.json")]
+    [f] = findings(Engine(s).lint_paths([str(d)]), "VMSS200")
+    assert f.file.endswith("prod.tfvars.json") and "3.1.4" in f.message

@@ -50,6 +50,13 @@ def lint_input(engine, path, report, lf=None):
         from linter.terraform.lint import lint_tf_path
         lint_tf_path(engine, path, report)
         return True
+    low = path.lower().replace("\\", "/")
+    if low.endswith(".tfvars.json"):  # variable values
+        if low.rsplit("/", 1)[-1] == "terraform.tfvars.json" or low.endswith(".auto.tfvars.json"):
+            return lint_input(engine, path, report)  # Terraform loads it: lint the module it belongs to
+        report.notes.append(f"{lf.src.display}: Terraform variable values; give it with --var-file to lint "
+                            f"its module with them")
+        return True
     kind = json_kind(lf.root)
     if kind == "plan":
         from linter.terraform.plan import lint_plan
