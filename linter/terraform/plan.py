@@ -97,6 +97,13 @@ class Plan:
         from linter.terraform.module import ID_SHAPES
         shape = ID_SHAPES.get(rc.get("type"))
         name = after.get("name")
+        if rc.get("type") in ("azurerm_shared_image", "azurerm_shared_image_version"):
+            parts = [after.get("gallery_name"), after.get("image_name") if rc["type"].endswith("version") else name]
+            if not all(isinstance(p, str) for p in parts) or not isinstance(name, str):
+                return None
+            tail = f"/versions/{name}" if rc["type"].endswith("version") else ""
+            shape = (f"Microsoft.Compute/galleries/{parts[0]}/images", None, None)
+            name = parts[1] + tail
         if shape is None or not isinstance(name, str):
             return None
         if shape[1] is not None:
