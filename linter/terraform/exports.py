@@ -57,8 +57,6 @@ def restore(obj, depth=0, child_keys=()):
             v = arr
         props[k2] = v
         props.locs[k2] = loc_of(obj, k)
-    if depth > 0 and "type" in out and "type" not in props and ci_get(obj, "typePropertiesType") is None:
-        pass
     out["properties"] = props
     out.locs["properties"] = (obj, None)
     return out

@@ -13,8 +13,6 @@ through a conditional the branch taken.
 
 from __future__ import annotations
 
-import json
-
 from linter.arm.template import EArray, EObject
 from linter.arm.values import Partial, Unknown
 from linter.jsonc import JArray, JObject

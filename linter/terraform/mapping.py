@@ -637,8 +637,6 @@ def _lb_child(kind, segment, props_map):
         props = EObject(o.loc)
         for tf_name, arm in props_map:
             put(props, arm, o.attr(tf_name))
-        if kind == "probe" and not o.has("number_of_probes") and not o.has("probe_threshold"):
-            pass
         body["properties"] = props
         body.locs["properties"] = o.loc
         return Mapped(f"Microsoft.Network/loadBalancers/{segment}", name, body, address, f"azurerm_lb_{kind}",

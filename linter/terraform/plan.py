@@ -10,7 +10,7 @@ planned name, as Terraform will.  Findings point at the value in the plan file.
 
 from __future__ import annotations
 
-from linter.arm.template import MISSING, Deployment, Options
+from linter.arm.template import Deployment, Options
 from linter.arm.values import Partial, Unknown
 from linter.jsonc import ci_get
 from linter.terraform.mapping import MAPPED, JsonObj, map_resource
@@ -170,5 +170,3 @@ def lint_plan(engine, lf, report):
         report.notes.append(f"{lf.src.display}: a Terraform plan with no resource changes")
     run_mapped(engine, report, dep, mapped)
 
-
-_ = MISSING
