@@ -97,7 +97,9 @@ lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exi
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option("--no-input", is_flag=True, help="Never prompt; fail when a choice is missing.")
 @click.option("--list-images", is_flag=True, help="List the supported images of the edition and exit.")
-def generate_cmd(spec, output_dir, force, no_input, list_images, **options):
+@click.option("--target", type=click.Choice(["arm", "terraform"]), default="arm", show_default=True,
+              help="ARM template and parameter file, or an azurerm configuration (main.tf, variables.tf).")
+def generate_cmd(spec, output_dir, force, no_input, list_images, target="arm", **options):
     """Write a compliant template and its parameter file."""
     from linter import generate
     edition = options.get("docs_edition") or "2026"
@@ -114,7 +116,7 @@ def generate_cmd(spec, output_dir, force, no_input, list_images, **options):
             choices["zones"] = [z.strip() for z in choices["zones"].split(",") if z.strip()]
         _prompt_missing(choices, no_input, edition)
         context = generate.resolve(choices)
-        files = generate.render(context)
+        files = generate.render_terraform(context) if target == "terraform" else generate.render(context)
         written = generate.write(files, output_dir, force)
     except generate.GenerateError as exc:
         raise ConfigError(str(exc)) from None

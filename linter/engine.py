@@ -185,6 +185,8 @@ class Engine:
                 del report.findings[before:]
                 self._internal_error(report, path, exc)
                 report.tracebacks.append(_traceback(exc))
+        for finish in report.__dict__.pop("finishers", []):  # inputs linted together: exports (linter/terraform)
+            finish()
         self._finalize(report)
         return report
 
@@ -218,6 +220,9 @@ class Engine:
 
     def lint_file(self, path, param_files, report):
         """Lint one file into ``report``; returns the evaluated deployment of a template, else None."""
+        if path.lower().endswith((".tf", ".tfvars")):  # Terraform: linter/terraform
+            from linter.terraform import lint_input
+            return lint_input(self, path, report)
         lf = loader.read(path)
         if lf.error:
             self._broken(report, lf)
@@ -225,6 +230,10 @@ class Engine:
         if lf.kind == loader.PARAMETERS:
             report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
             return
+        if lf.kind == loader.OTHER:  # a Terraform plan or an export of deployed sets: linter/terraform
+            from linter.terraform import lint_input
+            if lint_input(self, path, report, lf):
+                return
         if lf.kind != loader.TEMPLATE:
             report.notes.append(f"{lf.src.display}: not an ARM deployment template (no deploymentTemplate "
                                 f"$schema, no resources); skipped")
@@ -494,7 +503,7 @@ def iter_json_files(paths, report):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(files):
-                    if name.lower().endswith((".json", ".jsonc")):
+                    if name.lower().endswith((".json", ".jsonc", ".tf")):
                         yield os.path.join(root, name)
         else:
             yield path

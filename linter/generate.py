@@ -280,6 +280,108 @@ def render(context: dict) -> dict:
     return out
 
 
+# --- Terraform -------------------------------------------------------------------------------------
+
+def _tf_inner(value) -> str:
+    """A user's value as the inside of an HCL quoted string: JSON escapes, and "${"/"%{" doubled so that
+    Terraform reads no interpolation or directive in it."""
+    text = json.dumps(str(value), ensure_ascii=False)[1:-1]
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def _tf(value) -> _JSON:
+    """A user's value as an HCL string (or number/bool)."""
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return _hcl(value)
+    return _JSON('"' + _tf_inner(value) + '"')
+
+
+def _hcl(value) -> _JSON:
+    """vmsslint's own constant as HCL: strings, numbers, bools, lists and one-line objects."""
+    if isinstance(value, bool):
+        return _JSON("true" if value else "false")
+    if isinstance(value, (int, float)):
+        return _JSON(json.dumps(value))
+    if isinstance(value, str):
+        return _JSON('"' + _tf_inner(value) + '"')
+    if isinstance(value, (list, tuple)):
+        return _JSON("[" + ", ".join(_hcl(v) for v in value) + "]")
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(k)):
+                raise GenerateError(f"template bug: {k!r} is not an HCL identifier")
+            items.append(f"{k} = {_hcl(v)}")
+        return _JSON("{ " + ", ".join(items) + " }")
+    raise GenerateError(f"template bug: {value!r} has no HCL form")
+
+
+def _hcl_comment(value) -> _JSON:
+    return _JSON(" ".join(str(value).split()))
+
+
+_ATTR = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_-]*) *= *(.*)$")
+
+
+def tf_fmt(text: str) -> str:
+    """The layout ``terraform fmt`` gives: the "=" of consecutive one-line attributes aligned."""
+    lines = text.split("\n")
+    out = []
+    group = []
+
+    def flush():
+        if group:
+            width = max(len(m.group(2)) for _, m in group)
+            for _, m in group:
+                out.append(f"{m.group(1)}{m.group(2).ljust(width)} = {m.group(3)}")
+            group.clear()
+
+    depth_open = ("{", "[", "(")
+    for line in lines:
+        m = _ATTR.match(line)
+        if m and not m.group(3).rstrip().endswith(depth_open):
+            if group and len(group[0][1].group(1)) != len(m.group(1)):
+                flush()
+            group.append((line, m))
+            continue
+        flush()
+        if m:  # a multi-line value opens here: it ends the group, unaligned
+            out.append(f"{m.group(1)}{m.group(2)} = {m.group(3)}")
+            continue
+        out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def render_terraform(context: dict) -> dict:
+    """{main.tf, variables.tf} for the azurerm provider; each parsed back with the HCL parser."""
+    from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from linter.rules import data_dir
+    env = SandboxedEnvironment(loader=FileSystemLoader(data_dir("templates")), undefined=StrictUndefined,
+                               autoescape=False, finalize=_finalize, keep_trailing_newline=True)
+    env.filters.update(tf=_tf, hcl=_hcl, tf_inner=lambda v: _JSON(_tf_inner(v)), hclcomment=_hcl_comment)
+    out = {}
+    for name in ("main.tf", "variables.tf"):
+        try:
+            text = env.get_template(name + ".j2").render(**context)
+        except TemplateError as exc:
+            raise GenerateError(f"template {name}.j2: {exc}") from None
+        text = tf_fmt(text.strip("\n")) + "\n"
+        try:
+            from linter.source import SourceFile
+            from linter.terraform.hcl import HCLSyntaxError, parse_file
+            parse_file(SourceFile(name, text))
+        except HCLSyntaxError as exc:  # pragma: no cover - a template bug
+            raise GenerateError(f"template {name}.j2 rendered invalid HCL: {exc.message}") from None
+        except ImportError:
+            raise GenerateError("--target terraform needs the HCL parser: pip install 'vmsslint[terraform]'") \
+                from None
+        out[name] = text
+    return out
+
+
 def write(files: dict, directory: str, force: bool) -> list:
     """Write all files or none: refuses to overwrite without ``force``; each file atomically."""
     os.makedirs(directory, exist_ok=True)

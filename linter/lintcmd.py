@@ -126,6 +126,14 @@ def prepare(p: dict):
         root=cfg.root, explicit=explicit)
     settings.context = deployment_context(p, cfg)
     settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
+    settings.tf_var_files = list(p.get("var_file") or ())  # Terraform inputs: linter/terraform
+    settings.tf_vars = list(p.get("var") or ())
+    for pair in settings.tf_vars:
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
+            raise CommandError(f"--var: '{pair}' is not NAME=VALUE")
+    if p.get("readiness"):
+        settings.require_auto_upgrade = True
+        settings.explicit.add("require_auto_upgrade")
     settings.baseline = None
     if p["baseline"]:
         from linter import baseline
@@ -149,6 +157,9 @@ def run(p: dict, prepared) -> int:
         from linter.settingsview import render_settings
         sys.stdout.write(render_settings(p, settings))
         return 0
+    if p.get("readiness"):  # sets ready for the feature and their blockers: linter/terraform/readiness.py
+        from linter.terraform.readiness import CountingEngine
+        engine = CountingEngine(settings, engine.all_rules)
     report = engine.lint_paths(paths)
     fixed = None
     if p["fix"] or p["diff"]:
@@ -185,6 +196,15 @@ def run(p: dict, prepared) -> int:
             sys.stderr.write(f"note: {note}\n")
         for tb in report.tracebacks:
             sys.stderr.write(f"internal error:\n{tb}")
+    if p.get("readiness"):
+        from linter.terraform.readiness import readiness_text
+        text = readiness_text(report, engine.all_rules, settings.edition, p["fmt"] or "text")
+        if p["output"]:
+            from linter.fileio import write_atomic
+            write_atomic(p["output"], text)
+        else:
+            sys.stdout.write(text)
+        return 0
     tty = p["output"] is None and sys.stdout.isatty()
     fmt = p["fmt"] or ("full" if tty else "concise")
     colour = {"always": True, "never": False}.get(p.get("color") or "auto",

@@ -29,6 +29,14 @@ LINT_OPTIONS = (
     Opt("parameters", "-p", "--parameters", metavar="FILE", multiple=True, path="file",
         help="Parameter file (repeatable; later files win). Default: NAME.parameters.json or "
              "azuredeploy.parameters.json beside the template."),
+    Opt("var_file", "--var-file", metavar="FILE", multiple=True, path="file",
+        help="Terraform: a .tfvars file giving variable values (repeatable; after terraform.tfvars and "
+             "*.auto.tfvars)."),
+    Opt("var", "--var", metavar="NAME=VALUE", multiple=True,
+        help="Terraform: a variable's value, as terraform -var gives it (repeatable; wins over files)."),
+    Opt("readiness", "--readiness", flag=True,
+        help="Instead of findings, print how many scale sets are ready for automatic OS upgrades and the "
+             "top blockers (checked as with --require-auto-upgrade)."),
     Opt("docs_edition", "--docs-edition", choices=EDITIONS,
         help="Which edition of Microsoft's documentation to check against (default: 2026)."),
     Opt("require_auto_upgrade", "--require-auto-upgrade", flag=True,

@@ -96,7 +96,8 @@ def _formatter():
             def format_field(self, value, format_spec):
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     return format(value, format_spec)
-                return display(value, 160)
+                # text up to a long paragraph stays whole; a huge value is shortened in the middle
+                return display(value, 400 if isinstance(value, str) else 160)
 
         _FORMATTER.append(Formatter())
     return _FORMATTER[0]
