@@ -16,7 +16,7 @@ GALLERY_VERSION = "microsoft.compute/galleries/images/versions"
 def _custom_image(ctx, res):
     kind = facts(ctx, res).image_kind
     if kind == "unknown":
-        return Unknown("the image reference is unknown")
+        return facts(ctx, res).unknown("the image reference is unknown")
     return kind not in ("platform", "none")
 
 
@@ -24,7 +24,7 @@ def _custom_image(ctx, res):
 def _gallery_image(ctx, res):
     kind = facts(ctx, res).image_kind
     if kind == "unknown":
-        return Unknown("the image reference is unknown")
+        return facts(ctx, res).unknown("the image reference is unknown")
     return kind == "gallery"
 
 

@@ -7,6 +7,7 @@ from linter.arm.functions import duration_seconds
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
+from linter.checks.api import lookup
 from linter.checks.vmss import as_bool, as_number, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
@@ -30,7 +31,7 @@ def boolean_not_string(ctx, target, options):
 def upgrade_mode(ctx, target, options):
     """upgradePolicy.mode (absent: ``default``) must not be one of ``fail-when``."""
     f = facts(ctx, target.resource)
-    mode, loc = get(target.resource.evaluated(), "properties.upgradePolicy.mode")
+    mode, loc = lookup(target.resource, "properties.upgradePolicy.mode")
     if isinstance(mode, (Unknown, Partial)):
         yield unverifiable(loc, why_unknown(mode))
         return

@@ -6,6 +6,7 @@ from linter.arm import resourceid
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.checks.api import lookup
 from linter.checks.vmss import as_bool, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
@@ -162,7 +163,7 @@ def sf_stateless_health(ctx, target, options):
 def sf_capacity(ctx, target, options):
     """Silver and Gold durability need at least ``minimum`` instances."""
     f = facts(ctx, target.resource)
-    cap, cap_loc = get(target.resource.evaluated(), "sku.capacity")
+    cap, cap_loc = lookup(target.resource, "sku.capacity")
     for ext in f.sf_extensions:
         value, _ = _durability(ext)
         if not isinstance(value, str) or value.lower() not in ("silver", "gold"):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from linter.arm.template import MISSING, loc_of, own_loc
 from linter.arm.values import Partial, Unknown, canon
-from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
+from linter.checks.api import PARTIAL_UPDATE_WHY, check, condition, fail, is_partial_update, lookup, settle, unverifiable, why_unknown
+from linter.checks.readers import as_bool, as_number, lower  # noqa: F401  (re-exported for older imports)
 from linter.jsonc import ci_get, ci_key
 
 VMSS_EXT = "microsoft.compute/virtualmachinescalesets/extensions"
@@ -22,40 +23,10 @@ WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftsqlserver", "microsoft
 
 
 def get(obj, path: str):
-    """(value, loc) at a dotted path of an evaluated object; MISSING when absent."""
-    value = obj
-    loc = own_loc(obj)
-    for part in path.split("."):
-        if isinstance(value, Unknown):
-            return value.member(part), loc
-        if not isinstance(value, dict):
-            return MISSING, loc
-        k = ci_key(value, part)
-        if k is None:
-            return MISSING, loc
-        loc = loc_of(value, k) or loc
-        value = value[k]
-    return value, loc
-
-
-def as_bool(value):
-    """A boolean as Azure reads it: true/false, or the strings "true"/"false" (any case)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def as_number(value):
-    """An integer as Azure's JSON reader takes it: 5, or the string "5"; anything else unchanged."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def lower(value):
-    return value.lower() if isinstance(value, str) else None
+    """(value, loc) at a dotted path of an evaluated value that is not a resource's root (a load
+    balancer rule, a NIC configuration); MISSING when absent.  A resource's own properties are read
+    with :func:`linter.checks.api.lookup`, which knows partial updates."""
+    return tuple(lookup(None, path, start=obj))
 
 
 class Extension:
@@ -88,13 +59,14 @@ class Facts:
 
     def __init__(self, ctx, res):
         self.res = res
+        self.partial = is_partial_update(res)  # an update of an existing set: what it does not write is unknown
         ev = res.evaluated()
-        self.props, self.props_loc = get(ev, "properties")
+        self.props, self.props_loc = lookup(self.res, "properties")
         # automatic OS image upgrade
-        value, loc = get(ev, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")
+        value, loc = lookup(self.res, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")
         self.legacy = False
         if value is MISSING:
-            legacy, lloc = get(ev, "properties.upgradePolicy.automaticOSUpgrade")
+            legacy, lloc = lookup(self.res, "properties.upgradePolicy.automaticOSUpgrade")
             if legacy is not MISSING:
                 value, loc, self.legacy = legacy, lloc, True
         self.auto_value, self.auto_loc = value, loc
@@ -104,24 +76,28 @@ class Facts:
             self.auto = value if isinstance(value, Unknown) else Unknown(why_unknown(value))
         else:
             self.auto = as_bool(value) is True
-        self.upgrade_policy, self.upgrade_policy_loc = get(ev, "properties.upgradePolicy")
+        self.upgrade_policy, self.upgrade_policy_loc = lookup(self.res, "properties.upgradePolicy")
         # image
-        self.image, self.image_loc = get(ev, "properties.virtualMachineProfile.storageProfile.imageReference")
+        self.image, self.image_loc = lookup(self.res, "properties.virtualMachineProfile.storageProfile.imageReference")
         self.image_kind = self._image_kind(ev)
         # OS family
         self.os = self._os(ev)
         # extensions
         self.extensions = self._extensions(ctx, ev)
-        self.probe, self.probe_loc = get(ev, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
+        self.probe, self.probe_loc = lookup(self.res, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
         self.health_extensions = [e for e in self.extensions if e.is_kind(HEALTH_PUBLISHER, HEALTH_TYPES)]
         self.sf_extensions = [e for e in self.extensions if e.is_kind(SF_PUBLISHER, SF_TYPES)]
-        orch, _ = get(ev, "properties.orchestrationMode")
+        orch, _ = lookup(self.res, "properties.orchestrationMode")
         self.flexible = isinstance(orch, str) and orch.lower() == "flexible"
+
+    def unknown(self, why):
+        """An unknown fact: in a partial update, because Azure keeps what the template does not write."""
+        return Unknown(PARTIAL_UPDATE_WHY if self.partial else why)
 
     def _image_kind(self, ev):
         img = self.image
         if img is MISSING:
-            vhd, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
+            vhd, _ = lookup(self.res, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
             return "vhd" if vhd is not MISSING else "none"
         if isinstance(img, Unknown):
             return "unknown"
@@ -146,13 +122,13 @@ class Facts:
         return "unknown"
 
     def _os(self, ev):
-        osp, _ = get(ev, "properties.virtualMachineProfile.osProfile")
+        osp, _ = lookup(self.res, "properties.virtualMachineProfile.osProfile")
         if isinstance(osp, dict):
             if ci_key(osp, "windowsConfiguration") is not None:
                 return "windows"
             if ci_key(osp, "linuxConfiguration") is not None:
                 return "linux"
-        ostype, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.osType")
+        ostype, _ = lookup(self.res, "properties.virtualMachineProfile.storageProfile.osDisk.osType")
         if isinstance(ostype, str) and ostype.lower() in ("windows", "linux"):
             return ostype.lower()
         if self.image_kind == "platform":
@@ -162,11 +138,11 @@ class Facts:
                 if pub.lower() in WINDOWS_PUBLISHERS or (isinstance(offer, str) and "windows" in offer.lower()):
                     return "windows"
                 return "linux"
-        return Unknown("the OS family of the image is not known")
+        return self.unknown("the OS family of the image is not known")
 
     def _extensions(self, ctx, ev):
         out = []
-        exts, eloc = get(ev, "properties.virtualMachineProfile.extensionProfile.extensions")
+        exts, eloc = lookup(self.res, "properties.virtualMachineProfile.extensionProfile.extensions")
         if isinstance(exts, list):
             for i, e in enumerate(exts):
                 if isinstance(e, dict):
@@ -218,7 +194,7 @@ def _not_service_fabric(ctx, res):
 @condition("platform-image", "the image is a platform (marketplace) image: publisher, offer, sku")
 def _platform_image(ctx, res):
     kind = facts(ctx, res).image_kind
-    return Unknown("the image reference is unknown") if kind == "unknown" else kind == "platform"
+    return facts(ctx, res).unknown("the image reference is unknown") if kind == "unknown" else kind == "platform"
 
 
 @condition("windows", "the set runs Windows")
@@ -312,6 +288,9 @@ def supported_platform_image(ctx, target, options):
 def health_signal(ctx, target, options):
     """The set must have a load balancer health probe or the Application Health extension."""
     f = facts(ctx, target.resource)
+    if f.partial and isinstance(f.probe, Unknown) and not f.health_extensions:
+        yield unverifiable(f.probe_loc, why_unknown(f.probe))
+        return
     if f.probe is not MISSING and f.probe is not None:
         return
     if f.health_extensions:
@@ -321,7 +300,7 @@ def health_signal(ctx, target, options):
         yield unverifiable(maybe[0].loc, "an extension's publisher or type is not known before deployment")
         return
     ev = target.resource.evaluated()
-    _, net_loc = get(ev, "properties.virtualMachineProfile.networkProfile")
+    _, net_loc = lookup(target.resource, "properties.virtualMachineProfile.networkProfile")
     yield fail(net_loc or f.props_loc, key=True)
 
 
