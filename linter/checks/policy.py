@@ -22,7 +22,8 @@ def boolean_not_string(ctx, target, options):
     """A boolean written as a string ("true"): Azure reads it, but the schema and other tools do not."""
     v = target.value
     if isinstance(v, str) and as_bool(v) is not None:
-        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v))
+        key = target.path.rsplit(".", 1)[-1] or "enableAutomaticOSUpgrade"  # the key written: maybe the legacy one
+        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v), property=key)
 
 
 @check("upgrade-mode", {"properties": {"fail-when": {"type": "array", "items": {"enum": ["Automatic", "Manual", "Rolling"]}},
