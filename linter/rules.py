@@ -49,7 +49,7 @@ class Rule:
         given = chk.get("given", [])
         self.given = [given] if isinstance(given, str) else list(given)
         self.options = chk.get("options", {})
-        msg = d["message"]
+        msg = d.get("message") or {}  # engine rules (check.function: engine) write their own messages
         self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
         self.fix = d.get("fix") or {"kind": "none", "description": ""}
         self._docs = d.get("docs")  # from the rule file; from the documentation cache when loaded lazily
@@ -75,7 +75,7 @@ class Rule:
         return d
 
     def format(self, variant: str, params: dict) -> str:
-        template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()))
+        template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()), self.summary)
         return _formatter().vformat(template, (), params)
 
 
@@ -198,6 +198,8 @@ def compile_rules(files: list[str]) -> list[Rule]:
                 e = opt_errors[0]
                 field = ".".join(["check", "options"] + [str(p) for p in e.absolute_path])
                 raise RuleError(f"{shown}: rule {code}: field '{field}': {_schema_message(e)}")
+            if "message" not in plain:
+                raise RuleError(f"{shown}: rule {code}: field 'message' is required (only engine rules go without)")
             msgs = plain["message"] if isinstance(plain["message"], dict) else {"default": plain["message"]}
             if "default" not in msgs and set(variants) - set(msgs):
                 missing = sorted(set(variants) - set(msgs))[0]
