@@ -77,20 +77,36 @@ class Engine:
         for lf in param_files:
             if lf.error:
                 self._broken(report, lf)
+        named = set(paths)
+        self._named_parameter_files: list = []  # parameter files named on the command line (pre-commit)
+        self._linted: set = set()  # (template, parameter files) already linted in this run
         for path in iter_json_files(paths, report):
             if self.settings.excluded(path):
                 report.notes.append(f"{path}: excluded by the configuration")
                 continue
             report.files += 1
-            before = len(report.findings)
-            try:
-                self.lint_file(path, param_files, report)
-            except Exception as exc:  # a bug of ours must not hide the other files' findings
-                del report.findings[before:]
-                self._internal_error(report, path, exc)
-                report.tracebacks.append(_traceback(exc))
+            self._lint_one(path, param_files, report, named=path in named)
+        # a changed parameter file changes what its template deploys: lint the template with it
+        for plf in self._named_parameter_files:
+            templates = self.settings.templates_of(plf.path)
+            if not templates:
+                report.notes.append(f"{plf.src.display}: a parameter file whose template is not known "
+                                    f"(NAME.parameters.json beside NAME.json, or parameter-files in the configuration)")
+            for t in templates:
+                if (os.path.abspath(t), (os.path.abspath(plf.path),)) not in self._linted:
+                    report.notes.append(f"{t}: linted because its parameter file {plf.src.display} is among the files")
+                    self._lint_one(t, [plf], report)
         self._finalize(report)
         return report
+
+    def _lint_one(self, path, param_files, report, named=False):
+        before = len(report.findings)
+        try:
+            self.lint_file(path, param_files, report, named=named)
+        except Exception as exc:  # a bug of ours must not hide the other files' findings
+            del report.findings[before:]
+            self._internal_error(report, path, exc)
+            report.tracebacks.append(_traceback(exc))
 
     def _finalize(self, report):
         """Configuration applied to the findings: per-file ignores, severity overrides."""
@@ -120,14 +136,17 @@ class Engine:
             f"internal error while linting this file ({type(exc).__name__}: {exc}); the file was not checked — "
             f"please report this with the file attached"))
 
-    def lint_file(self, path, param_files, report):
+    def lint_file(self, path, param_files, report, named=False):
         """Lint one file into ``report``; returns the evaluated deployment of a template, else None."""
         lf = loader.read(path)
         if lf.error:
             self._broken(report, lf)
             return
         if lf.kind == loader.PARAMETERS:
-            report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
+            if named and hasattr(self, "_named_parameter_files"):
+                self._named_parameter_files.append(lf)
+            else:
+                report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
             return
         if lf.kind != loader.TEMPLATE:
             report.notes.append(f"{lf.src.display}: not an ARM deployment template (no deploymentTemplate "
@@ -152,6 +171,8 @@ class Engine:
         for p in params:
             if not p.error:
                 self._duplicates(report, p)
+        if hasattr(self, "_linted"):
+            self._linted.add((os.path.abspath(path), tuple(os.path.abspath(p.path) for p in params if p.path)))
         report.inputs.append({"template": lf.src.display,
                               "parameters": [p.src.display for p in params if p.src is not None]})
         options = Options(location=settings.location)

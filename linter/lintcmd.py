@@ -98,7 +98,7 @@ def prepare(p: dict):
         location=p["location"] or cfg.get("location"), now=parse_now(p["now"]), extra_images=images,
         credential_horizon_days=horizon, severity={k.upper(): v for k, v in cfg.get("severity", {}).items()},
         per_file_ignores=list(cfg.get("per-file-ignores", {}).items()), exclude=cfg.get("exclude", []),
-        root=cfg.root, explicit=explicit)
+        root=cfg.root, explicit=explicit, parameter_files=cfg.get("parameter-files", {}))
     settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
     settings.baseline = None
     if p["baseline"]:

@@ -87,6 +87,26 @@ def companion_parameter_files(template_path: str) -> list[str]:
     return []
 
 
+def templates_for_parameter_file(path: str) -> list[str]:
+    """The template beside a parameter file: ``NAME.parameters.json`` → ``NAME.json`` (any case;
+    ``azuredeploy.parameters.json`` → ``azuredeploy.json`` is the same rule)."""
+    directory = os.path.dirname(path) or "."
+    base = os.path.basename(path)
+    low = base.lower()
+    for suffix in (".parameters.json", ".parameters.jsonc"):
+        if low.endswith(suffix):
+            stem = base[:-len(suffix)]
+            break
+    else:
+        return []
+    try:
+        entries = {e.lower(): e for e in os.listdir(directory)}
+    except OSError:
+        return []
+    real = entries.get(f"{stem}.json".lower()) or entries.get(f"{stem}.jsonc".lower())
+    return [os.path.join(directory, real) if directory != "." or os.path.dirname(path) else real] if real else []
+
+
 def parameter_values(loaded_files: list[Loaded]) -> tuple[dict, list]:
     """Merge parameter files (later wins): lower name → (value, loc). Returns (values, problems)."""
     values: dict = {}

@@ -10,7 +10,8 @@ class Settings:
 
     def __init__(self, edition="2026", require_auto_upgrade=False, select=None, ignore=None,
                  parameters=None, location=None, now=None, extra_images=(), credential_horizon_days=30,
-                 auto_parameters=True, severity=None, per_file_ignores=(), exclude=(), root=None, explicit=()):
+                 auto_parameters=True, severity=None, per_file_ignores=(), exclude=(), root=None, explicit=(),
+                 parameter_files=None):
         self.edition = str(edition)
         self.require_auto_upgrade = require_auto_upgrade
         self.select = list(select or [])
@@ -26,6 +27,8 @@ class Settings:
         self.exclude = list(exclude)
         self.root = root or os.getcwd()  # globs of the configuration are relative to it
         self.explicit = set(explicit)  # settings given on the command line: template metadata cannot change them
+        # parameter file glob -> template path(s), relative to root (the configuration's parameter-files)
+        self.parameter_files = {k: [v] if isinstance(v, str) else list(v) for k, v in (parameter_files or {}).items()}
 
     def for_template(self, meta: dict):
         """These settings with a template's ``metadata.vmsslint`` applied (the command line still wins)."""
@@ -51,6 +54,17 @@ class Settings:
             if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
                 out.update(codes)
         return out
+
+    def templates_of(self, parameter_file: str) -> list:
+        """The template(s) a parameter file belongs to: the configuration's ``parameter-files``, else
+        ``NAME.json`` for ``NAME.parameters.json`` (``azuredeploy.json`` for ``azuredeploy.parameters.json``)."""
+        import fnmatch
+        rel = os.path.relpath(os.path.abspath(parameter_file), self.root).replace(os.sep, "/")
+        for pattern, templates in self.parameter_files.items():
+            if fnmatch.fnmatch(rel, pattern):
+                return [os.path.relpath(os.path.join(self.root, t)) for t in templates]
+        from linter.loader import templates_for_parameter_file
+        return templates_for_parameter_file(parameter_file)
 
     def excluded(self, path: str) -> bool:
         if not self.exclude:
