@@ -24,6 +24,7 @@ from linter.rules import Rule, load_rules
 from linter.settings import Settings
 from linter.suppressions import Suppressions, _vmsslint_meta  # noqa: F401  (re-exported)
 
+SKIPPED_SOURCES = (".bicep",)  # sources vmsslint does not read: compile them to JSON first
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
@@ -43,6 +44,7 @@ class Report:
         self.baselined = 0  # findings hidden by --baseline
         self.fixed = 0  # findings fixed by --fix
         self.tracebacks: list[str] = []  # internal errors, printed with -v
+        self.skipped_sources: list[str] = []  # .bicep files seen and not read
 
     def sorted(self):
         return sorted(self.findings, key=Finding.sort_key)
@@ -81,6 +83,9 @@ class Engine:
         self._named_parameter_files: list = []  # parameter files named on the command line (pre-commit)
         self._linted: set = set()  # (template, parameter files) already linted in this run
         for path in iter_json_files(paths, report):
+            if path.lower().endswith(SKIPPED_SOURCES) and path not in loader.STDIN:
+                report.skipped_sources.append(path)
+                continue
             if self.settings.excluded(path):
                 report.notes.append(f"{path}: excluded by the configuration")
                 continue
@@ -157,7 +162,8 @@ class Engine:
         supp = Suppressions(self, lf)
         settings = self.settings.for_template(supp.settings)
         params = list(param_files)
-        if not params and self.settings.auto_parameters:
+        if not params and self.settings.auto_parameters and (path not in loader.STDIN or loader.STDIN[path][1]):
+            path = lf.src.path  # standard input: its parameter file is beside the name --stdin-filename gives
             for p in loader.companion_parameter_files(path):
                 plf = loader.read(p)
                 if plf.error:
@@ -333,6 +339,8 @@ def iter_json_files(paths, report):
                 for name in sorted(files):
                     if name.lower().endswith((".json", ".jsonc")):
                         yield os.path.join(root, name)
+                    elif name.lower().endswith(SKIPPED_SOURCES):
+                        report.skipped_sources.append(os.path.join(root, name))
         else:
             yield path
 

@@ -70,6 +70,8 @@ def prepare(p: dict):
                 raise config.ConfigFileError(f"{where}: severity: '{code}' is a prefix; name one rule code")
     except config.ConfigFileError as exc:
         raise ConfigError(str(exc)) from None
+    if "-" in p["paths"] and (p["fix"] or p["diff"]):
+        raise CommandError("--fix and --diff edit files; a template read from standard input (-) has no file to edit")
     select, ignore = _split_codes(p["select"]), _split_codes(p["ignore"])
     _check_codes(select, known, "--select")
     _check_codes(ignore, known, "--ignore")
@@ -123,6 +125,10 @@ def run(p: dict, prepared) -> int:
         from linter.settingsview import render_settings
         sys.stdout.write(render_settings(p, settings))
         return 0
+    if "-" in paths:
+        from linter import loader
+        from linter.source import MAX_FILE_BYTES
+        loader.STDIN["-"] = (sys.stdin.buffer.read(MAX_FILE_BYTES + 1), p.get("stdin_filename"))
     report = engine.lint_paths(paths)
     fixed = None
     if p["fix"] or p["diff"]:

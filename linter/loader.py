@@ -7,7 +7,7 @@ import os
 from linter.arm.template import Options, load_deployment
 from linter.arm.values import Unknown
 from linter.jsonc import JSONSyntaxError, ci_get, ci_key, parse
-from linter.source import LoadError, SourceFile
+from linter.source import MAX_FILE_BYTES, LoadError, SourceFile
 
 TEMPLATE, PARAMETERS, OTHER, BROKEN = "template", "parameters", "other", "broken"
 
@@ -27,10 +27,24 @@ class Loaded:
         self.duplicates = []
 
 
+#: what ``vmsslint lint -`` read from standard input: ``{"-": (bytes, name given by --stdin-filename or None)}``
+STDIN: dict = {}
+
+
+def _read_stdin(path: str) -> SourceFile:
+    from linter.source import decode
+    data, name = STDIN[path]
+    if len(data) > MAX_FILE_BYTES:
+        raise LoadError(f"standard input is over {MAX_FILE_BYTES // (1024 * 1024)} MiB; vmsslint reads templates "
+                        f"up to that size")
+    text, encoding = decode(data)
+    return SourceFile(name or "-", text, _display(name) if name else "<stdin>", encoding)
+
+
 def read(path: str) -> Loaded:
     out = Loaded(path)
     try:
-        out.src = SourceFile.read(path, display=_display(path))
+        out.src = _read_stdin(path) if path in STDIN else SourceFile.read(path, display=_display(path))
     except LoadError as exc:
         out.src = SourceFile(path, "", _display(path))
         out.error, out.error_offset = exc.message, 0

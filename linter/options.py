@@ -29,6 +29,9 @@ LINT_OPTIONS = (
     Opt("parameters", "-p", "--parameters", metavar="FILE", multiple=True, path="file",
         help="Parameter file (repeatable; later files win). Default: NAME.parameters.json or "
              "azuredeploy.parameters.json beside the template."),
+    Opt("stdin_filename", "--stdin-filename", metavar="FILE",
+        help="The name of the template read from standard input (path -): shown in findings, and where its "
+             "parameter file is looked for."),
     Opt("docs_edition", "--docs-edition", choices=EDITIONS,
         help="Which edition of Microsoft's documentation to check against (default: 2026)."),
     Opt("require_auto_upgrade", "--require-auto-upgrade", flag=True,
@@ -120,7 +123,7 @@ def fast_parse(argv: list[str]):
             multi.setdefault(opt.dest, []).append(value)
         else:
             values[opt.dest] = value
-    if not paths or not all(os.path.exists(p) for p in paths):
+    if not paths or not all(p == "-" or os.path.exists(p) for p in paths):
         return None
     for dest, vals in multi.items():
         values[dest] = tuple(vals)

@@ -19,8 +19,20 @@ def summary_line(report) -> str:
     where = f"{report.templates} template{'s' if report.templates != 1 else ''}"
     hidden = f" ({report.baselined} more in the baseline)" if getattr(report, "baselined", 0) else ""
     fixed = f"Fixed {report.fixed} finding{'s' if report.fixed != 1 else ''}. " if getattr(report, "fixed", 0) else ""
+    none = ""
+    if not report.templates:
+        none = " No ARM template was found" + (f" ({report.files} JSON file{'s' if report.files != 1 else ''} read)"
+                                               if report.files else "") + "."
+        skipped = getattr(report, "skipped_sources", [])
+        if skipped:
+            first = os.path.relpath(skipped[0])
+            shown = ", ".join(os.path.relpath(x) for x in skipped[:5]) + (f" and {len(skipped) - 5} more"
+                                                                         if len(skipped) > 5 else "")
+            none += (f" Skipped Bicep file{'s' if len(skipped) != 1 else ''} {shown}: compile one to JSON and lint "
+                     f"that, e.g. az bicep build --file {first} --stdout | vmsslint lint - --stdin-filename "
+                     f"{first[:-6]}.json")
     if not total:
-        return f"{fixed}No findings in {where}{hidden}."
+        return f"{fixed}No findings in {where}{hidden}.{none}"
     parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
              f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
              f"{counts['info']} info"]
@@ -31,7 +43,7 @@ def summary_line(report) -> str:
     if safe or unsafe:
         hint = f" {safe} fixable with --fix" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "") + "."
     return (f"{fixed}Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}{hidden}."
-            + hint)
+            + hint + none)
 
 
 def format_text(report, options) -> str:

@@ -1,0 +1,53 @@
+"""Issue 10: findings users can trust — stdin, parameter files named alone, runs without a template,
+partial updates, secrets, and the check API."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import FIXTURES, REPO, lint, template, vmss, write
+from test_cli import run
+
+NEEDS_WORK = REPO / "examples" / "needs-work"
+
+
+def test_stdin_with_a_name_reads_the_parameter_file_beside_that_name():
+    text = (NEEDS_WORK / "azuredeploy.json").read_text(encoding="utf-8")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "linter", "lint", "-", "--stdin-filename", "azuredeploy.json",
+                        "--format", "json"], input=text, capture_output=True, text=True, cwd=str(NEEDS_WORK),
+                       timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 1, r.stderr
+    found = {(f["file"], f["code"]) for f in json.loads(r.stdout)["findings"]}
+    assert ("azuredeploy.parameters.json", "VMSS200") in found and ("azuredeploy.json", "VMSS300") in found
+    # without a name: <stdin>, and no parameter file is guessed from the working directory
+    r = subprocess.run([sys.executable, "-m", "linter", "lint", "-", "--format", "concise"], input=text,
+                       capture_output=True, text=True, cwd=str(NEEDS_WORK), timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.stdout.startswith("<stdin>:") and "VMSS200" not in r.stdout
+    r = subprocess.run([sys.executable, "-m", "linter", "lint", "-", "--fix"], input=text, capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 2 and "standard input" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_parameter_file_named_alone_lints_its_template(tmp_path):
+    cwd = os.getcwd()
+    os.chdir(NEEDS_WORK)
+    try:
+        report = lint("azuredeploy.parameters.json")
+    finally:
+        os.chdir(cwd)
+    assert report.templates == 1
+    assert ("azuredeploy.parameters.json", "VMSS200", 6) in {(f.file, f.code, f.line) for f in report.findings}
+
+
+def test_a_run_without_a_template_says_so_and_names_bicep_files(tmp_path):
+    write(tmp_path / "infra" / "main.bicep", "param location string = resourceGroup().location\n")
+    write(tmp_path / "package.json", {"name": "x"})
+    r = run("lint", "--format", "concise", ".", cwd=str(tmp_path))
+    assert r.returncode == 0
+    assert "No ARM template was found (1 JSON file read)." in r.stdout
+    assert ("az bicep build --file infra/main.bicep --stdout | vmsslint lint - --stdin-filename infra/main.json"
+            in r.stdout)
