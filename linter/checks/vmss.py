@@ -81,7 +81,7 @@ class Facts:
         self.image, self.image_loc = lookup(self.res, "properties.virtualMachineProfile.storageProfile.imageReference")
         self.image_kind = self._image_kind(ev)
         # OS family
-        self.os = self._os(ev)
+        self.os = self._os(ev, ctx)
         # extensions
         self.extensions = self._extensions(ctx, ev)
         self.probe, self.probe_loc = lookup(self.res, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
@@ -121,7 +121,27 @@ class Facts:
             return "platform"
         return "unknown"
 
-    def _os(self, ev):
+    def _os_of_defined_image(self, ctx):
+        """The OS type of the set's image when the template defines it: a gallery image definition's
+        ``osType``, or a managed image's ``storageProfile.osDisk.osType``; None otherwise."""
+        from linter.arm import resourceid
+        parsed = resourceid.parse(ci_get(self.image, "id")) if isinstance(self.image, dict) else None
+        if not parsed:
+            return None
+        rtype, names = parsed
+        if rtype in ("microsoft.compute/galleries/images", "microsoft.compute/galleries/images/versions"):
+            found, path = resourceid.find(ctx, "microsoft.compute/galleries/images", names[:2]), "properties.osType"
+        elif rtype == "microsoft.compute/images":
+            found, path = resourceid.find(ctx, "microsoft.compute/images", names[:1]), \
+                "properties.storageProfile.osDisk.osType"
+        else:
+            return None
+        if not isinstance(found, list) or len(found) != 1:
+            return None
+        ostype = lookup(found[0], path).value
+        return ostype.lower() if isinstance(ostype, str) and ostype.lower() in ("windows", "linux") else None
+
+    def _os(self, ev, ctx=None):
         osp, _ = lookup(self.res, "properties.virtualMachineProfile.osProfile")
         if isinstance(osp, dict):
             if ci_key(osp, "windowsConfiguration") is not None:
@@ -138,6 +158,10 @@ class Facts:
                 if pub.lower() in WINDOWS_PUBLISHERS or (isinstance(offer, str) and "windows" in offer.lower()):
                     return "windows"
                 return "linux"
+        if ctx is not None and self.image_kind in ("gallery", "managed"):
+            defined = self._os_of_defined_image(ctx)
+            if defined:
+                return defined
         return self.unknown("the OS family of the image is not known")
 
     def _extensions(self, ctx, ev):
