@@ -308,13 +308,40 @@ def supported_platform_image(ctx, target, options):
         yield fail(sku_loc, urn=urn, edition=ctx.edition)
 
 
-@check("health-signal", {"properties": {}}, variants=("default",))
+def _null_probe(res):
+    """(loc of the null value, [(parameter, loc in the parameter file)]) when healthProbe or its id is
+    written but evaluates to null; None otherwise."""
+    from linter.checks.secrets import _PARAM, origin
+    for path in ("properties.virtualMachineProfile.networkProfile.healthProbe",
+                 "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
+        found = lookup(res, path)
+        if found.state == "present" and found.value is None:
+            container, key = found.loc if found.loc else (None, None)
+            raw = container.get(key) if hasattr(container, "get") and key is not None else None
+            causes = []
+            for m in _PARAM.finditer(raw if isinstance(raw, str) else ""):
+                try:
+                    value, ploc = res.scope.parameter_with_loc(m.group(1))
+                except Exception:  # an undeclared parameter is the evaluator's finding (VMSS004)
+                    continue
+                if ploc and origin(res, ploc).kind == "parameter-file" and value in ("", None, [], {}):
+                    causes.append((m.group(1), ploc))
+            return found.loc, path.rsplit(".", 1)[-1], causes
+    return None
+
+
+@check("health-signal", {"properties": {}}, variants=("default", "null", "null-parameter"))
 def health_signal(ctx, target, options):
     """The set must have a load balancer health probe or the Application Health extension."""
     f = facts(ctx, target.resource)
     if f.partial and isinstance(f.probe, Unknown) and not f.health_extensions:
         yield unverifiable(f.probe_loc, why_unknown(f.probe))
         return
+    if isinstance(f.probe, Unknown) and not f.health_extensions:
+        hp = lookup(target.resource, "properties.virtualMachineProfile.networkProfile.healthProbe")
+        if isinstance(hp.value, Unknown):  # the whole healthProbe is unknown: it may be null
+            yield unverifiable(hp.loc, hp.why)
+            return
     if f.probe is not MISSING and f.probe is not None:
         return
     if f.health_extensions:
@@ -323,7 +350,13 @@ def health_signal(ctx, target, options):
     if maybe:
         yield unverifiable(maybe[0].loc, "an extension's publisher or type is not known before deployment")
         return
-    ev = target.resource.evaluated()
+    null = _null_probe(target.resource)
+    if null is not None:
+        loc, prop, causes = null
+        yield fail(loc, "null", property=prop)
+        for name, ploc in causes:
+            yield fail(ploc, "null-parameter", parameter=name, property=prop)
+        return
     _, net_loc = lookup(target.resource, "properties.virtualMachineProfile.networkProfile")
     yield fail(net_loc or f.props_loc, key=True)
 
