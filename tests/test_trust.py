@@ -51,3 +51,14 @@ def test_a_run_without_a_template_says_so_and_names_bicep_files(tmp_path):
     assert "No ARM template was found (1 JSON file read)." in r.stdout
     assert ("az bicep build --file infra/main.bicep --stdout | vmsslint lint - --stdin-filename infra/main.json"
             in r.stdout)
+
+
+def test_every_suggested_image_is_in_its_own_editions_table():
+    from linter.rules import load_rules
+    rule = next(r for r in load_rules() if r.code == "VMSS201")
+    tables = {e: {u.lower() for u in rows} for e, rows in rule.options["editions"].items()}
+    assert set(rule.options["suggest"]) == set(tables)
+    for edition, by_os in rule.options["suggest"].items():
+        assert set(by_os) == {"linux", "windows"}
+        for urn in by_os.values():
+            assert urn.lower() in tables[edition], (edition, urn)

@@ -69,7 +69,7 @@ def _durability(ext):
 
 
 @check("sf-durability", {"properties": {"stateless-bronze-from": {"type": "string"}},
-                         "required": ["stateless-bronze-from"]}, variants=("default", "missing"))
+                         "required": ["stateless-bronze-from"]}, variants=("default", "missing", "no-stateless-exception"))
 def sf_durability(ctx, target, options):
     """The Service Fabric extension's durability must be Silver or Gold (2026: Bronze for stateless node types)."""
     f = facts(ctx, target.resource)
@@ -86,8 +86,10 @@ def sf_durability(ctx, target, options):
                 continue  # REQ-SF-DURABILITY (2026): Bronze allowed for a stateless-only node type
         if value is MISSING:
             yield fail(loc, "missing", key=True, extension=ext.name)
-        else:
+        elif ctx.edition >= options["stateless-bronze-from"]:
             yield fail(loc, value=value, extension=ext.name)
+        else:  # the edition in force knows no stateless exception: do not speak of it
+            yield fail(loc, "no-stateless-exception", value=value, extension=ext.name)
 
 
 @check("sf-extension-version", {"properties": {"minimum": {"type": "string", "pattern": r"^\d+\.\d+$"}},

@@ -277,9 +277,22 @@ def _image_rows(options, edition, extra=()):
     return rows
 
 
+_URN = {"type": "string", "pattern": "^[^:]+:[^:]+:[^:]+$"}
+
+
+def _suggestion(ctx, options, os_):
+    """The listed image(s) to suggest under the edition in force, for the set's OS when known."""
+    by_os = options.get("suggest", {}).get(ctx.edition, {})
+    if isinstance(os_, str) and os_ in by_os:
+        return by_os[os_]
+    return " or ".join(by_os[k] for k in ("linux", "windows") if k in by_os) or "a listed image"
+
+
 @check("supported-platform-image",
-       {"properties": {"editions": {"type": "object", "additionalProperties": {
-           "type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+:[^:]+$"}}}},
+       {"properties": {"editions": {"type": "object", "additionalProperties": {"type": "array", "items": _URN}},
+                       "suggest": {"type": "object", "description": "per edition, the image to suggest by OS",
+                                   "additionalProperties": {"type": "object", "additionalProperties": False,
+                                                            "properties": {"linux": _URN, "windows": _URN}}}},
         "required": ["editions"]},
        variants=("default", "formerly", "later"))
 def supported_platform_image(ctx, target, options):
@@ -300,12 +313,13 @@ def supported_platform_image(ctx, target, options):
         return
     others = [e for e in sorted(options["editions"]) if e != ctx.edition and urn.lower() in _image_rows(options, e)]
     sku_loc = loc_of(img, ci_key(img, "sku")) if ci_key(img, "sku") else f.image_loc
+    suggestion = _suggestion(ctx, options, f.os)
     if others and others[0] < ctx.edition:
-        yield fail(sku_loc, "formerly", urn=urn, edition=ctx.edition, listed=others[0])
+        yield fail(sku_loc, "formerly", urn=urn, edition=ctx.edition, listed=others[0], suggestion=suggestion)
     elif others:
-        yield fail(sku_loc, "later", urn=urn, edition=ctx.edition, listed=others[0])
+        yield fail(sku_loc, "later", urn=urn, edition=ctx.edition, listed=others[0], suggestion=suggestion)
     else:
-        yield fail(sku_loc, urn=urn, edition=ctx.edition)
+        yield fail(sku_loc, urn=urn, edition=ctx.edition, suggestion=suggestion)
 
 
 def _null_probe(res):
