@@ -129,17 +129,17 @@ class Engine:
         from linter.arm.values import visible
         self._engine_finding(out, "VMSS000", (res.raw, None), res,
                              f"internal error in rule {rule.code} ({rule.name}) on this resource "
-                             f"({type(exc).__name__}: {visible(str(exc))[:200]}); that rule did not check it, "
-                             f"the other rules did — please report this with the file attached (-v shows the "
-                             f"traceback)")
+                             f"({type(exc).__name__}: {visible(str(exc))[:200]}), so that rule did not check it "
+                             f"(the other rules did)",
+                             help="please report this with the file attached (-v shows the traceback)")
 
     def _internal_error(self, report, path, exc):
         from linter.source import SourceFile
         rule = self.by_code.get("VMSS000")
         report.findings.append(Finding(
-            "VMSS000", rule.name if rule else "internal-error", "error", [], SourceFile(path, "", None), 0, 0, "",
-            f"internal error while linting this file ({type(exc).__name__}: {exc}); the file was not checked — "
-            f"please report this with the file attached"))
+            "VMSS000", rule.name if rule else "internal-error", "error", [], SourceFile(path, "", loader.display(path)),
+            0, 0, "", f"internal error while linting this file ({type(exc).__name__}: {exc}), so the file was not checked",
+            help="please report this with the file attached (-v shows the traceback)"))
 
     def lint_file(self, path, param_files, report, named=False):
         """Lint one file into ``report``; returns the evaluated deployment of a template, else None."""
@@ -236,7 +236,8 @@ class Engine:
             for why, (conds, codes) in by_why.items():
                 if not supp.suppressed(res.raw, "VMSS010"):
                     self._engine_finding(out, "VMSS010", (res.raw, None), res,
-                                         f"cannot tell whether {', or whether '.join(conds)}: {why}; not checked: "
+                                         f"cannot tell whether {', or whether '.join(conds)} ({why}), so these rules "
+                                         f"did not run: "
                                          f"{', '.join(sorted(codes))}")
         for d in deployment.diagnostics:
             code = DIAGNOSTIC_CODES[d.kind]
@@ -285,17 +286,18 @@ class Engine:
                 params = dict(result.params)
                 params.setdefault("resource", res.display_name())
                 message = rule.format(result.variant, params)
+                help_text = rule.format_help(result.variant, params)
                 fix = result.fix
                 if fix is None and rule.fix.get("kind", "none") != "none":
                     from linter import fixes
                     fix = fixes.for_result(rule, result, loc, target.path)
                 f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
-                            message, res.display_name(), fix=fix)
+                            message, res.display_name(), fix=fix, help=help_text)
             seen[dedup] = f
             out.append(f)
 
     # -- engine findings
-    def _engine_finding(self, out, code, loc, res, message, severity=None, at=None, unverifiable=False):
+    def _engine_finding(self, out, code, loc, res, message, severity=None, at=None, unverifiable=False, help=""):
         """A finding of an engine rule at ``loc`` (or at a precomputed ``at`` = (src, start, end, pointer))."""
         if not self.settings.selected(code):
             return
@@ -303,7 +305,7 @@ class Engine:
         src, start, end, ptr = at or span(loc)
         f = Finding(code, rule.name if rule else code.lower(), severity or (rule.severity if rule else "error"),
                     rule.requirements if rule else [], src, start, end, ptr, message,
-                    res.display_name() if res is not None else "", unverifiable=unverifiable)
+                    res.display_name() if res is not None else "", unverifiable=unverifiable, help=help)
         (out.findings if isinstance(out, Report) else out).append(f)
 
     def _broken(self, report, lf):
@@ -321,8 +323,8 @@ class Engine:
             same = "the same key" if d.key == d.first_key else f"'{d.first_key}', which ARM treats as the same key"
             self._engine_finding(
                 report, "VMSS002", None, None,
-                f"duplicate key '{d.key}': {same} is already at line {line}, column {col}; Azure keeps only the "
-                f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)))
+                f"duplicate key '{d.key}': {same} is already at line {line}, column {col}, and Azure keeps only the "
+                f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)), help="remove one of the two")
 
 
 def _traceback(exc) -> str:

@@ -58,6 +58,11 @@ def read(path: str) -> Loaded:
     return out
 
 
+def display(path: str) -> str:
+    """How a path is shown in findings: relative to the working directory (unless far outside it)."""
+    return _display(path)
+
+
 def _display(path: str) -> str:
     try:
         rel = os.path.relpath(path)

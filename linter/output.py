@@ -150,6 +150,8 @@ def format_sarif(report, options) -> str:
                                                         "kind": "resource"}]
         if f.unverifiable:
             res["properties"]["unverifiable"] = True
+        if f.help:
+            res["properties"]["help"] = f.help
         fixes = _sarif_fixes(f)
         if fixes:
             res["fixes"] = fixes
@@ -200,7 +202,7 @@ def _sarif_fixes(f) -> list:
         changes.setdefault(src.display, []).append({
             "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
             "insertedContent": {"text": text}})
-    return [{"description": {"text": fix.description or "vmsslint --fix"},
+    return [{"description": {"text": fix.description or f.help or "vmsslint --fix"},
              "artifactChanges": [{"artifactLocation": _artifact(path), "replacements": reps}
                                  for path, reps in changes.items()]}]
 
@@ -261,7 +263,8 @@ def format_github(report, options) -> str:
         props = (f"file={_gh_prop(f.file)},line={f.line},col={f.column},endLine={f.end_line},"
                  f"endColumn={f.end_column},title={_gh_prop(f.code)}")
         res = f" [{f.resource}]" if f.resource else ""
-        out.append(f"::{kind[f.severity]} {props}::{_gh_data(f.message + res)}")
+        text = f.message + res + (f"\nhelp: {f.help}" if f.help else "")
+        out.append(f"::{kind[f.severity]} {props}::{_gh_data(text)}")
     return "\n".join(out) + ("\n" if out else "")
 
 

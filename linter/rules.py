@@ -30,7 +30,7 @@ class RuleError(Exception):
 
 class Rule:
     __slots__ = ("code", "name", "severity", "summary", "requirements", "editions", "enabled_by", "type_lower",
-                 "type", "when", "function", "given", "options", "messages", "fix", "_docs", "path")
+                 "type", "when", "function", "given", "options", "messages", "helps", "fix", "_docs", "path")
 
     def __init__(self, d: dict, path: str = ""):
         self.code = d["code"]
@@ -51,6 +51,8 @@ class Rule:
         self.options = chk.get("options", {})
         msg = d.get("message") or {}  # engine rules (check.function: engine) write their own messages
         self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
+        helps = d.get("help") or {}  # how to fix it, apart from the message (what is wrong)
+        self.helps = {"default": helps} if isinstance(helps, str) else dict(helps)
         self.fix = d.get("fix") or {"kind": "none", "description": ""}
         self._docs = d.get("docs")  # from the rule file; from the documentation cache when loaded lazily
         self.path = path
@@ -66,6 +68,8 @@ class Rule:
              "requirements": self.requirements, "editions": self.editions,
              "check": {"function": self.function, "options": self.options},
              "message": self.messages, "fix": self.fix, "docs": self.docs}
+        if self.helps:
+            d["help"] = self.helps
         if self.given:
             d["check"]["given"] = self.given if len(self.given) > 1 else self.given[0]
         if self.type:
@@ -77,6 +81,11 @@ class Rule:
     def format(self, variant: str, params: dict) -> str:
         template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()), self.summary)
         return _formatter().vformat(template, (), params)
+
+    def format_help(self, variant: str, params: dict) -> str:
+        """How to fix what the message says ("" when the rule has no help for this variant)."""
+        template = self.helps.get(variant) or self.helps.get("default")
+        return _formatter().vformat(template, (), params) if template else ""
 
 
 _FORMATTER = []
@@ -213,6 +222,15 @@ def compile_rules(files: list[str]) -> list[Rule]:
                 bad = _bad_placeholder(text)
                 if bad:
                     raise RuleError(f"{shown}: rule {code}: field 'message.{variant}': {bad}")
+            helps = plain.get("help", {})
+            helps = helps if isinstance(helps, dict) else {"default": helps}
+            for variant, text in helps.items():
+                if variant != "default" and variant not in variants:
+                    raise RuleError(f"{shown}: rule {code}: field 'help.{variant}': function '{fn}' has no "
+                                    f"message variant '{variant}' (it has: {', '.join(variants)})")
+                bad = _bad_placeholder(text)
+                if bad:
+                    raise RuleError(f"{shown}: rule {code}: field 'help.{variant}': {bad}")
             for cond in (plain.get("applies-to") or {}).get("when", []):
                 if cond not in CONDITIONS:
                     raise RuleError(f"{shown}: rule {code}: field 'applies-to.when': no condition '{cond}' "

@@ -50,10 +50,12 @@ class Suppressions:
                 if code.upper() not in self.engine.by_code:
                     from linter.config import suggest_code
                     near = suggest_code(code, list(self.engine.by_code))
-                    self.problems.append((loc, f"'{code}' is not a rule code" + (f"; did you mean {near}?" if near else "")))
+                    self.problems.append((loc, f"'{code}' is not a rule code", f"did you mean {near}?" if near else
+                                          "`vmsslint rules` lists them"))
                 elif not isinstance(reason, str) or not reason.strip():
-                    self.problems.append((loc, f"suppression of {code.upper()} has no reason; write why it does not "
-                                               f"apply here, e.g. \"{code.upper()}\": \"image pinned until 2027 rollout\""))
+                    self.problems.append((loc, f"suppression of {code.upper()} has no reason",
+                                          f"write why it does not apply here, e.g. \"{code.upper()}\": \"image pinned "
+                                          f"until 2027 rollout\""))
                 else:
                     self.entries[(scope, code.upper())] = [loc, False, rtype]
 
@@ -82,8 +84,8 @@ class Suppressions:
         return False
 
     def report_problems(self, out, index, settings):
-        for loc, message in self.problems:
-            self.engine._engine_finding(out, "VMSS008", loc, None, message)
+        for loc, message, *help_text in self.problems:
+            self.engine._engine_finding(out, "VMSS008", loc, None, message, help=help_text[0] if help_text else "")
         for (scope, code), (loc, used, rtype) in self.entries.items():
             if used:
                 continue
@@ -94,7 +96,7 @@ class Suppressions:
                 continue
             where = "this resource" if scope != self.FILE else "this template"
             self.engine._engine_finding(out, "VMSS007", loc, None,
-                                        f"{code} reports nothing in {where}; remove the unused suppression")
+                                        f"{code} reports nothing in {where}", help="remove the unused suppression")
 
 
 def _vmsslint_meta(obj):

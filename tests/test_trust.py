@@ -62,3 +62,23 @@ def test_every_suggested_image_is_in_its_own_editions_table():
         assert set(by_os) == {"linux", "windows"}
         for urn in by_os.values():
             assert urn.lower() in tables[edition], (edition, urn)
+
+
+def test_messages_say_what_is_wrong_in_one_clause_and_help_says_how_to_fix_it():
+    """No rule message glues clauses with semicolons; the fix goes in `help`, carried by every format."""
+    from linter.rules import load_rules
+    for rule in load_rules():
+        for variant, text in rule.messages.items():
+            assert ";" not in text, f"{rule.code}.{variant}: {text}"
+        if rule.function != "engine" and rule.code != "VMSS310":  # VMSS310 names its problem in the message
+            assert rule.helps, f"{rule.code} has no help"
+    report = lint(FIXTURES / "rules" / "VMSS200")
+    assert report.findings and all(f.help for f in report.findings if f.code == "VMSS200" and not f.unverifiable)
+
+
+def test_engine_findings_keep_their_fix_out_of_the_message(tmp_path):
+    t = template(vmss(), metadata={"vmsslint": {"ignore": {"VMSS200": "pinned until the rollout"}}})
+    write(tmp_path / "t.json", t)
+    report = lint(tmp_path / "t.json")
+    [f] = [f for f in report.findings if f.code == "VMSS007"]
+    assert f.message == "VMSS200 reports nothing in this template" and f.help == "remove the unused suppression"
