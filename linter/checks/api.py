@@ -95,7 +95,9 @@ def is_partial_update(resource) -> bool:
         elif isinstance(props, dict) and ci_key(props, "virtualMachineProfile") is None:
             # a Flexible set may be created without a profile (virtual machines added one by one)
             mode = props.get(ci_key(props, "orchestrationMode")) if ci_key(props, "orchestrationMode") else None
-            cached = not (isinstance(mode, str) and mode.lower() == "flexible")
+            # platformFaultDomainCount is what creating a Flexible set requires (and only creating)
+            cached = not ((isinstance(mode, str) and mode.lower() == "flexible")
+                          or ci_key(props, "platformFaultDomainCount") is not None)
         else:
             cached = False
         resource._partial_update = cached

@@ -23,6 +23,7 @@ from linter.lazyre import LazyRegex
 _URL = LazyRegex(r"https?://[^\s\"'<>`]+", re.I)
 _SECRET_KEY = LazyRegex(r"(?i)(password|passwd|pwd|secret|accountkey|storagekey|sastoken|sas_token|"
                          r"connectionstring|apikey|api_key|privatekey|token|credential)")
+_PUBLIC_KEY = LazyRegex(r"^\s*(ssh-(rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|GEN-SSH-PUB-KEY)")
 _SECRET_NAME_OK = LazyRegex(r"(?i)(name|path|uri|url|id|version|type|expiry|length|username|user)$")
 
 
@@ -216,7 +217,8 @@ def no_literal_password(ctx, target, options):
             yield fail(loc, "non-secure-parameter", parameter=name, type=ptype)
     value = lookup(res, "properties.virtualMachineProfile.osProfile.adminPassword")
     o = origin(res, value.loc)
-    if o.kind == "parameter-file" and isinstance(value.value, str) and value.value:
+    if o.kind == "parameter-file" and isinstance(value.value, str) and value.value and \
+            not _PUBLIC_KEY.match(value.value):  # templates that pass an SSH public key as adminPasswordOrKey
         yield fail(value.loc, "parameter-file", parameter=o.name, file=o.file, length=len(value.value))
 
 

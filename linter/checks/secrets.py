@@ -137,8 +137,8 @@ def non_secure_source(resource, raw_expression):
     not secure — a plain string, or a member of a plain ``object`` — else None."""
     if not isinstance(raw_expression, str):
         return None
-    m = _PARAM.search(raw_expression)
-    if not m:
+    m = _PARAM.fullmatch(raw_expression.strip()[1:-1].strip()) if raw_expression.strip().startswith("[") else None
+    if not m:  # only the whole expression: in if(equals(parameters('authType'), ...), ...) it is not the value
         return None
     ptype = parameter_type(resource, m.group(1))
     if not ptype or ptype in SECURE_TYPES:
