@@ -82,3 +82,19 @@ def test_engine_findings_keep_their_fix_out_of_the_message(tmp_path):
     report = lint(tmp_path / "t.json")
     [f] = [f for f in report.findings if f.code == "VMSS007"]
     assert f.message == "VMSS200 reports nothing in this template" and f.help == "remove the unused suppression"
+
+
+def test_message_is_optional_only_for_engine_rules(tmp_path):
+    import re
+
+    import pytest
+
+    from linter.rules import RuleError, compile_rules
+    engine = (REPO / "rules" / "VMSS007-unused-suppression.yaml").read_text(encoding="utf-8")
+    assert "\nmessage:" not in engine
+    text = (REPO / "rules" / "VMSS101-auto-upgrade-flag-is-string.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"\nmessage: >-\n(  .*\n)+", "\n", text)
+    p = tmp_path / "VMSS101-auto-upgrade-flag-is-string.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError, match="field 'message' is required"):
+        compile_rules([str(p)])
