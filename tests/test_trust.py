@@ -98,3 +98,19 @@ def test_message_is_optional_only_for_engine_rules(tmp_path):
     p.write_text(text, encoding="utf-8")
     with pytest.raises(RuleError, match="field 'message' is required"):
         compile_rules([str(p)])
+
+
+def test_credentials_are_never_printed_in_any_format(tmp_path):
+    """The passwords and tokens the credential fixtures write never reach any output format."""
+    import subprocess
+    import sys
+    cases = {"VMSS505/fail-literal-in-parameter-file.json": "Sup3r-Secret-Passw0rd",
+             "VMSS505/fail-member-of-plain-object.json": "Obj3ct-Member-Passw0rd",
+             "VMSS504/fail-secure-parameter-from-parameter-file.json": "not-a-real-token-0123456789"}
+    for fixture, secret in cases.items():
+        for fmt in ("full", "concise", "json", "sarif", "junit", "github", "azure"):
+            r = subprocess.run([sys.executable, "-m", "linter", "lint", "--format", fmt, "--color", "never",
+                                str(FIXTURES / "rules" / fixture)], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+            assert r.returncode == 1 and "VMSS50" in r.stdout, (fixture, fmt, r.stderr)
+            assert secret not in r.stdout + r.stderr, (fixture, fmt)

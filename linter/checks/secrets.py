@@ -91,7 +91,7 @@ def secret_reason(resource, value, loc, _depth=0):
             return why
     if isinstance(value, (Unknown, Partial)) and is_secret(value):
         return ("a Key Vault secret" if o.kind == "parameter-file"
-                else "a key or secret returned by a list*() function")
+                else "a key or secret known only at deployment")
     return None
 
 
@@ -105,6 +105,12 @@ def expression_secret(resource, text, _depth=0, _seen=None):
     for m in _PARAM.finditer(text):
         if parameter_type(resource, m.group(1)) in SECURE_TYPES:
             return f"the secure parameter '{m.group(1)}'"
+        try:
+            value, _ = resource.scope.parameter_with_loc(m.group(1))
+        except Exception:  # an undeclared parameter is the evaluator's finding (VMSS004)
+            continue
+        if is_secret(value):  # a Key Vault reference in the parameter file
+            return f"the Key Vault secret of parameter '{m.group(1)}'"
     seen = _seen if _seen is not None else set()
     for m in _VAR.finditer(text):
         name = m.group(1).lower()
