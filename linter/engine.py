@@ -138,7 +138,8 @@ class Engine:
         rule = self.by_code.get("VMSS000")
         report.findings.append(Finding(
             "VMSS000", rule.name if rule else "internal-error", "error", [], SourceFile(path, "", loader.display(path)),
-            0, 0, "", f"internal error while linting this file ({type(exc).__name__}: {exc}), so the file was not checked",
+            0, 0, "",
+            f"internal error while linting this file ({type(exc).__name__}: {exc}), so the file was not checked",
             help="please report this with the file attached (-v shows the traceback)"))
 
     def lint_file(self, path, param_files, report, named=False):

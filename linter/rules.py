@@ -79,7 +79,8 @@ class Rule:
         return d
 
     def format(self, variant: str, params: dict) -> str:
-        template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()), self.summary)
+        template = (self.messages.get(variant) or self.messages.get("default")
+                    or next(iter(self.messages.values()), self.summary))
         return _formatter().vformat(template, (), params)
 
     def format_help(self, variant: str, params: dict) -> str:

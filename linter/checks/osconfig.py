@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linter.checks import check, fail, settle
 from linter.checks.api import lookup
-from linter.checks.vmss import as_bool, get
+from linter.checks.vmss import as_bool
 
 
 @check("windows-automatic-updates-off", {"properties": {"since": {"type": "string"}}, "required": ["since"]},

@@ -8,7 +8,7 @@ from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
 from linter.checks.api import lookup
-from linter.checks.vmss import as_bool, as_number, facts, get, lower
+from linter.checks.vmss import as_bool, as_number, facts, lower
 from linter.jsonc import ci_get, ci_key
 
 
@@ -23,7 +23,8 @@ def boolean_not_string(ctx, target, options):
     v = target.value
     if isinstance(v, str) and as_bool(v) is not None:
         key = target.path.rsplit(".", 1)[-1] or "enableAutomaticOSUpgrade"  # the key written: maybe the legacy one
-        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v), property=key)
+        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v),
+                   property=key)
 
 
 @check("upgrade-mode", {"properties": {"fail-when": {"type": "array", "items": {"enum": ["Automatic", "Manual", "Rolling"]}},

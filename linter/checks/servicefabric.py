@@ -69,7 +69,8 @@ def _durability(ext):
 
 
 @check("sf-durability", {"properties": {"stateless-bronze-from": {"type": "string"}},
-                         "required": ["stateless-bronze-from"]}, variants=("default", "missing", "no-stateless-exception"))
+                         "required": ["stateless-bronze-from"]},
+       variants=("default", "missing", "no-stateless-exception"))
 def sf_durability(ctx, target, options):
     """The Service Fabric extension's durability must be Silver or Gold (2026: Bronze for stateless node types)."""
     f = facts(ctx, target.resource)

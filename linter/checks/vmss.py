@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from linter.arm.template import MISSING, loc_of, own_loc
 from linter.arm.values import Partial, Unknown, canon
-from linter.checks.api import PARTIAL_UPDATE_WHY, check, condition, fail, is_partial_update, lookup, settle, unverifiable, why_unknown
+from linter.checks.api import (PARTIAL_UPDATE_WHY, check, condition, fail, is_partial_update, lookup, settle,
+                               unverifiable, why_unknown)
 from linter.checks.readers import as_bool, as_number, lower  # noqa: F401  (re-exported for older imports)
 from linter.jsonc import ci_get, ci_key
 
