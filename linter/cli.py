@@ -64,7 +64,7 @@ def _lint(**params):
 
 for _opt in reversed(LINT_OPTIONS):
     _lint = _click_option(_opt)(_lint)
-lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exists=True))(_lint))
+lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))(_lint))
 
 
 @cli.command("generate")

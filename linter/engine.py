@@ -1,5 +1,8 @@
 """The lint engine: files in, findings out.
 
+The pieces: :mod:`linter.settings` (what changes the report), :mod:`linter.context` (what check
+functions see), :mod:`linter.suppressions` (``metadata.vmsslint``); this module runs the rules.
+
 For each template: read it (and its parameter files), build the evaluated deployment, then run
 every selected rule on every resource of the rule's type whose preconditions hold.  Problems
 found while reading and evaluating become findings of the engine's own rules (VMSS001–VMSS010).
@@ -11,86 +14,23 @@ import os
 
 from linter import loader
 from linter.arm.template import Options
-from linter.arm.values import Unknown, canon
+from linter.arm.values import Unknown
 from linter.checks import CHECKS, CONDITIONS, Target, resolve
+from linter.checks.api import PARTIAL_UPDATE_WHY
+from linter.context import Context  # noqa: F401  (re-exported: from linter.engine import Context)
 from linter.findings import SEVERITY_RANK, Finding, key_span, span
 from linter.jsonc import pointer
 from linter.rules import Rule, load_rules
+from linter.settings import Settings
+from linter.suppressions import Suppressions, _vmsslint_meta  # noqa: F401  (re-exported)
 
+SKIPPED_SOURCES = (".bicep",)  # sources vmsslint does not read: compile them to JSON first
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
 #: The engine rule each kind of evaluation diagnostic (linter.arm.template.KINDS) becomes.
 DIAGNOSTIC_CODES = {"syntax": "VMSS003", "evaluation": "VMSS004", "limit": "VMSS005", "linked": "VMSS006",
                     "internal": "VMSS000"}
-
-
-class Settings:
-    """Everything that changes what the lint reports."""
-
-    def __init__(self, edition="2026", require_auto_upgrade=False, select=None, ignore=None,
-                 parameters=None, location=None, now=None, extra_images=(), credential_horizon_days=30,
-                 auto_parameters=True, severity=None, per_file_ignores=(), exclude=(), root=None, explicit=()):
-        self.edition = str(edition)
-        self.require_auto_upgrade = require_auto_upgrade
-        self.select = list(select or [])
-        self.ignore = list(ignore or [])
-        self.parameters = list(parameters or [])
-        self.location = location
-        self._now = now
-        self.extra_images = list(extra_images)
-        self.credential_horizon_days = credential_horizon_days
-        self.auto_parameters = auto_parameters
-        self.severity = dict(severity or {})  # per-rule severity overrides
-        self.per_file_ignores = [(pattern, [c.upper() for c in codes]) for pattern, codes in per_file_ignores]
-        self.exclude = list(exclude)
-        self.root = root or os.getcwd()  # globs of the configuration are relative to it
-        self.explicit = set(explicit)  # settings given on the command line: template metadata cannot change them
-
-    def for_template(self, meta: dict):
-        """These settings with a template's ``metadata.vmsslint`` applied (the command line still wins)."""
-        out = object.__new__(Settings)
-        out.__dict__.update(self.__dict__)
-        if "docs-edition" in meta and "edition" not in self.explicit:
-            out.edition = str(meta["docs-edition"])
-        if "require-auto-upgrade" in meta and "require_auto_upgrade" not in self.explicit:
-            out.require_auto_upgrade = meta["require-auto-upgrade"] is True
-        return out
-
-    def key(self):
-        return (self.edition, self.require_auto_upgrade, tuple(self.select), tuple(self.ignore))
-
-    def ignored_in(self, path: str) -> set:
-        """Codes (prefixes) ignored for ``path`` by per-file-ignores."""
-        if not self.per_file_ignores:
-            return set()
-        import fnmatch
-        rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-        out = set()
-        for pattern, codes in self.per_file_ignores:
-            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
-                out.update(codes)
-        return out
-
-    def excluded(self, path: str) -> bool:
-        if not self.exclude:
-            return False
-        import fnmatch
-        rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-        return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g.rstrip("/") + "/*") for g in self.exclude)
-
-    @property
-    def now(self):
-        """The clock credential checks use: --now, or the current time (read only when needed)."""
-        if self._now is None:
-            import datetime
-            self._now = datetime.datetime.now(datetime.timezone.utc)
-        return self._now
-
-    def selected(self, code: str) -> bool:
-        if self.select and not any(code.startswith(p) for p in self.select):
-            return False
-        return not any(code.startswith(p) for p in self.ignore)
 
 
 class Report:
@@ -104,44 +44,10 @@ class Report:
         self.baselined = 0  # findings hidden by --baseline
         self.fixed = 0  # findings fixed by --fix
         self.tracebacks: list[str] = []  # internal errors, printed with -v
+        self.skipped_sources: list[str] = []  # .bicep files seen and not read
 
     def sorted(self):
         return sorted(self.findings, key=Finding.sort_key)
-
-
-class Context:
-    """What check functions see besides the resource: the deployment and the settings."""
-
-    @property
-    def now(self):
-        return self.settings.now
-
-    def __init__(self, deployment, settings: Settings):
-        self.deployment = deployment
-        self.settings = settings
-        self.edition = settings.edition
-        self.require_auto_upgrade = settings.require_auto_upgrade
-        self.extra_images = [":".join(x) if isinstance(x, (list, tuple)) else x for x in settings.extra_images]
-        self._by_type: dict = {}
-        for r in deployment.resources:
-            self._by_type.setdefault(r.type_lower, []).append(r)
-
-    def resources(self, type_lower: str):
-        return self._by_type.get(type_lower, [])
-
-    def children_of(self, parent, type_lower: str):
-        """Child resources of ``parent``: nested in it, or top-level and named ``parent/child``."""
-        out = [c for c in parent.children if c.type_lower == type_lower]
-        pname = canon(parent.name)
-        if pname is None:
-            return out
-        prefix = pname.lower() + "/"
-        for r in self.resources(type_lower):
-            if r.parent is None:
-                c = canon(r.name)
-                if c is not None and c.lower().startswith(prefix) and r not in out:
-                    out.append(r)
-        return out
 
 
 class Engine:
@@ -173,22 +79,41 @@ class Engine:
         for lf in param_files:
             if lf.error:
                 self._broken(report, lf)
+        named = set(paths)
+        self._named_parameter_files: list = []  # parameter files named on the command line (pre-commit)
+        self._linted: set = set()  # (template, parameter files) already linted in this run
         for path in iter_json_files(paths, report):
+            if path.lower().endswith(SKIPPED_SOURCES) and path not in loader.STDIN:
+                report.skipped_sources.append(path)
+                continue
             if self.settings.excluded(path):
                 report.notes.append(f"{path}: excluded by the configuration")
                 continue
             report.files += 1
-            before = len(report.findings)
-            try:
-                self.lint_file(path, param_files, report)
-            except Exception as exc:  # a bug of ours must not hide the other files' findings
-                del report.findings[before:]
-                self._internal_error(report, path, exc)
-                report.tracebacks.append(_traceback(exc))
+            self._lint_one(path, param_files, report, named=path in named)
+        # a changed parameter file changes what its template deploys: lint the template with it
+        for plf in self._named_parameter_files:
+            templates = self.settings.templates_of(plf.path)
+            if not templates:
+                report.notes.append(f"{plf.src.display}: a parameter file whose template is not known "
+                                    f"(NAME.parameters.json beside NAME.json, or parameter-files in the configuration)")
+            for t in templates:
+                if (os.path.abspath(t), (os.path.abspath(plf.path),)) not in self._linted:
+                    report.notes.append(f"{t}: linted because its parameter file {plf.src.display} is among the files")
+                    self._lint_one(t, [plf], report)
         for finish in report.__dict__.pop("finishers", []):  # inputs linted together: exports (linter/terraform)
             finish()
         self._finalize(report)
         return report
+
+    def _lint_one(self, path, param_files, report, named=False):
+        before = len(report.findings)
+        try:
+            self.lint_file(path, param_files, report, named=named)
+        except Exception as exc:  # a bug of ours must not hide the other files' findings
+            del report.findings[before:]
+            self._internal_error(report, path, exc)
+            report.tracebacks.append(_traceback(exc))
 
     def _finalize(self, report):
         """Configuration applied to the findings: per-file ignores, severity overrides."""
@@ -206,19 +131,20 @@ class Engine:
         from linter.arm.values import visible
         self._engine_finding(out, "VMSS000", (res.raw, None), res,
                              f"internal error in rule {rule.code} ({rule.name}) on this resource "
-                             f"({type(exc).__name__}: {visible(str(exc))[:200]}); that rule did not check it, "
-                             f"the other rules did — please report this with the file attached (-v shows the "
-                             f"traceback)")
+                             f"({type(exc).__name__}: {visible(str(exc))[:200]}), so that rule did not check it "
+                             f"(the other rules did)",
+                             help="please report this with the file attached (-v shows the traceback)")
 
     def _internal_error(self, report, path, exc):
         from linter.source import SourceFile
         rule = self.by_code.get("VMSS000")
         report.findings.append(Finding(
-            "VMSS000", rule.name if rule else "internal-error", "error", [], SourceFile(path, "", None), 0, 0, "",
-            f"internal error while linting this file ({type(exc).__name__}: {exc}); the file was not checked — "
-            f"please report this with the file attached"))
+            "VMSS000", rule.name if rule else "internal-error", "error", [], SourceFile(path, "", loader.display(path)),
+            0, 0, "",
+            f"internal error while linting this file ({type(exc).__name__}: {exc}), so the file was not checked",
+            help="please report this with the file attached (-v shows the traceback)"))
 
-    def lint_file(self, path, param_files, report):
+    def lint_file(self, path, param_files, report, named=False):
         """Lint one file into ``report``; returns the evaluated deployment of a template, else None."""
         if path.lower().endswith((".tf", ".tfvars")):  # Terraform: linter/terraform
             from linter.terraform import lint_input
@@ -228,7 +154,10 @@ class Engine:
             self._broken(report, lf)
             return
         if lf.kind == loader.PARAMETERS:
-            report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
+            if named and hasattr(self, "_named_parameter_files"):
+                self._named_parameter_files.append(lf)
+            else:
+                report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
             return
         if lf.kind == loader.OTHER:  # a Terraform plan or an export of deployed sets: linter/terraform
             from linter.terraform import lint_input
@@ -243,7 +172,8 @@ class Engine:
         supp = Suppressions(self, lf)
         settings = self.settings.for_template(supp.settings)
         params = list(param_files)
-        if not params and self.settings.auto_parameters:
+        if not params and self.settings.auto_parameters and (path not in loader.STDIN or loader.STDIN[path][1]):
+            path = lf.src.path  # standard input: its parameter file is beside the name --stdin-filename gives
             for p in loader.companion_parameter_files(path):
                 plf = loader.read(p)
                 if plf.error:
@@ -257,6 +187,8 @@ class Engine:
         for p in params:
             if not p.error:
                 self._duplicates(report, p)
+        if hasattr(self, "_linted"):
+            self._linted.add((os.path.abspath(path), tuple(os.path.abspath(p.path) for p in params if p.path)))
         report.inputs.append({"template": lf.src.display,
                               "parameters": [p.src.display for p in params if p.src is not None]})
         options = Options(location=settings.location, **getattr(settings, "context", {}))
@@ -282,6 +214,7 @@ class Engine:
             if not rules:
                 continue
             unknown_conditions: dict = {}
+            partial: list = []  # rules that met a value a partial update leaves to Azure
             for rule in rules:
                 before = len(out)
                 try:
@@ -290,13 +223,21 @@ class Engine:
                         continue
                     if isinstance(state, tuple):
                         cond, why = state
+                        if why == PARTIAL_UPDATE_WHY:  # an update of an existing set: said once, below
+                            partial.append(rule.code)
+                            continue
                         unknown_conditions.setdefault((cond, why), []).append(rule.code)
                         continue
-                    self._run_rule(ctx, rule, res, out, seen, supp)
+                    self._run_rule(ctx, rule, res, out, seen, supp, partial)
                 except Exception as exc:  # one rule's bug: one VMSS000 for it; the other rules still report
                     del out[before:]
                     self._rule_error(out, rule, res, exc)
                     report.tracebacks.append(_traceback(exc))
+            if partial and not supp.suppressed(res.raw, "VMSS010"):
+                self._engine_finding(out, "VMSS010", (res.raw, None), res,
+                                     f"this template updates an existing scale set (it has no "
+                                     f"properties.virtualMachineProfile) and Azure keeps the deployed values of "
+                                     f"what it does not write, so {', '.join(sorted(set(partial)))} could not check it")
             by_why: dict = {}
             for (cond, why), codes in unknown_conditions.items():
                 conds, all_codes = by_why.setdefault(why, ([], []))
@@ -305,7 +246,8 @@ class Engine:
             for why, (conds, codes) in by_why.items():
                 if not supp.suppressed(res.raw, "VMSS010"):
                     self._engine_finding(out, "VMSS010", (res.raw, None), res,
-                                         f"cannot tell whether {', or whether '.join(conds)}: {why}; not checked: "
+                                         f"cannot tell whether {', or whether '.join(conds)} ({why}), so these rules "
+                                         f"did not run: "
                                          f"{', '.join(sorted(codes))}")
         for d in deployment.diagnostics:
             code = DIAGNOSTIC_CODES[d.kind]
@@ -323,42 +265,49 @@ class Engine:
                 return False
         return True
 
-    def _run_rule(self, ctx, rule, res, out, seen, supp):
+    def _run_rule(self, ctx, rule, res, out, seen, supp, partial=None):
         func = CHECKS[rule.function][0]
         if rule.given:
             targets = [t for path in rule.given for t in resolve(res, path)]
         else:
             targets = [Target(res, res.evaluated(), (res.raw, None), "")]
         for target in targets:
-            for result in func(ctx, target, rule.options):
-                if supp.suppressed(res.raw, rule.code):
-                    continue
-                loc = result.loc or (res.raw, None)
-                src, start, end, ptr = key_span(loc) if result.key else span(loc)
-                dedup = (rule.code, id(src), start, result.variant, result.status)
-                earlier = seen.get(dedup)
-                if earlier is not None:  # one place, several sets (a shared parameter or variable)
-                    earlier.add_resource(res.display_name())
-                    continue
-                if result.status == "unverifiable":
-                    message = f"{rule.summary} Cannot verify: {result.why}."
-                    f = Finding(rule.code, rule.name, "info", rule.requirements, src, start, end, ptr, message,
-                                res.display_name(), unverifiable=True)
-                else:
-                    params = dict(result.params)
-                    params.setdefault("resource", res.display_name())
-                    message = rule.format(result.variant, params)
-                    fix = result.fix
-                    if fix is None and rule.fix.get("kind", "none") != "none":
-                        from linter import fixes
-                        fix = fixes.for_result(rule, result, loc, target.path)
-                    f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
-                                message, res.display_name(), fix=fix)
-                seen[dedup] = f
-                out.append(f)
+            self._report(ctx, rule, res, out, seen, supp, target, func(ctx, target, rule.options), partial)
+
+    def _report(self, ctx, rule, res, out, seen, supp, target, results, partial=None):
+        for result in results:
+            if supp.suppressed(res.raw, rule.code):
+                continue
+            if partial is not None and result.status == "unverifiable" and result.why == PARTIAL_UPDATE_WHY:
+                partial.append(rule.code)  # said once for the set (VMSS010)
+                continue
+            loc = result.loc or (res.raw, None)
+            src, start, end, ptr = key_span(loc) if result.key else span(loc)
+            dedup = (rule.code, id(src), start, result.variant, result.status)
+            earlier = seen.get(dedup)
+            if earlier is not None:  # one place, several sets (a shared parameter or variable)
+                earlier.add_resource(res.display_name())
+                continue
+            if result.status == "unverifiable":
+                message = f"{rule.summary} Cannot verify: {result.why}."
+                f = Finding(rule.code, rule.name, "info", rule.requirements, src, start, end, ptr, message,
+                            res.display_name(), unverifiable=True)
+            else:
+                params = dict(result.params)
+                params.setdefault("resource", res.display_name())
+                message = rule.format(result.variant, params)
+                help_text = rule.format_help(result.variant, params)
+                fix = result.fix
+                if fix is None and rule.fix.get("kind", "none") != "none":
+                    from linter import fixes
+                    fix = fixes.for_result(rule, result, loc, target.path)
+                f = Finding(rule.code, rule.name, rule.severity, rule.requirements, src, start, end, ptr,
+                            message, res.display_name(), fix=fix, help=help_text)
+            seen[dedup] = f
+            out.append(f)
 
     # -- engine findings
-    def _engine_finding(self, out, code, loc, res, message, severity=None, at=None):
+    def _engine_finding(self, out, code, loc, res, message, severity=None, at=None, unverifiable=False, help=""):
         """A finding of an engine rule at ``loc`` (or at a precomputed ``at`` = (src, start, end, pointer))."""
         if not self.settings.selected(code):
             return
@@ -366,7 +315,7 @@ class Engine:
         src, start, end, ptr = at or span(loc)
         f = Finding(code, rule.name if rule else code.lower(), severity or (rule.severity if rule else "error"),
                     rule.requirements if rule else [], src, start, end, ptr, message,
-                    res.display_name() if res is not None else "")
+                    res.display_name() if res is not None else "", unverifiable=unverifiable, help=help)
         (out.findings if isinstance(out, Report) else out).append(f)
 
     def _broken(self, report, lf):
@@ -384,111 +333,8 @@ class Engine:
             same = "the same key" if d.key == d.first_key else f"'{d.first_key}', which ARM treats as the same key"
             self._engine_finding(
                 report, "VMSS002", None, None,
-                f"duplicate key '{d.key}': {same} is already at line {line}, column {col}; Azure keeps only the "
-                f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)))
-
-
-class Suppressions:
-    """``metadata.vmsslint`` of a template (settings, file-wide ``ignore``) and of its resources.
-
-    ``"metadata": {"vmsslint": {"ignore": {"VMSS200": "why"}}}`` on a resource suppresses that rule
-    there; on the template itself, everywhere in the file.  A reason is required.  A suppression that
-    suppresses nothing is reported (VMSS007), and so is one that cannot work (VMSS008).
-    """
-
-    FILE = "file"
-
-    def __init__(self, engine, lf):
-        self.engine = engine
-        self.entries: dict = {}  # (scope id, code) -> [loc, used, resource type or None]
-        self.problems: list = []  # (loc, message)
-        self.settings: dict = {}
-        self.raw_ids: dict = {}
-        if lf is not None and isinstance(lf.root, dict):
-            meta = _vmsslint_meta(lf.root)
-            if meta is not None:
-                self._read(meta, self.FILE, None, template=True)
-
-    def _read(self, meta, scope, rtype, template=False):
-        container, obj = meta
-        if not isinstance(obj, dict):
-            self.problems.append(((container, "vmsslint"), "metadata.vmsslint must be an object"))
-            return
-        for key, value in obj.items():
-            if template and key.lower() in ("docs-edition", "require-auto-upgrade"):
-                ok = (str(value) in ("2020", "2026")) if key.lower() == "docs-edition" else isinstance(value, bool)
-                if ok:
-                    self.settings[key.lower()] = value
-                else:
-                    self.problems.append(((obj, key), f"metadata.vmsslint.{key} cannot be {value!r}"))
-                continue
-            if key.lower() != "ignore":
-                allowed = "docs-edition, require-auto-upgrade, ignore" if template else "ignore"
-                self.problems.append(((obj, key), f"metadata.vmsslint has no setting '{key}' (here: {allowed})"))
-                continue
-            if not isinstance(value, dict):
-                self.problems.append(((obj, key), 'metadata.vmsslint.ignore must map rule codes to reasons: '
-                                                  '{"VMSS200": "why"}'))
-                continue
-            for code, reason in value.items():
-                loc = (value, code)
-                if code.upper() not in self.engine.by_code:
-                    from linter.config import suggest_code
-                    near = suggest_code(code, list(self.engine.by_code))
-                    self.problems.append((loc, f"'{code}' is not a rule code" + (f"; did you mean {near}?" if near else "")))
-                elif not isinstance(reason, str) or not reason.strip():
-                    self.problems.append((loc, f"suppression of {code.upper()} has no reason; write why it does not "
-                                               f"apply here, e.g. \"{code.upper()}\": \"image pinned until 2027 rollout\""))
-                else:
-                    self.entries[(scope, code.upper())] = [loc, False, rtype]
-
-    def collect(self, deployment):
-        for res in deployment.resources:
-            self.raw_ids[id(res.raw)] = res.raw
-            meta = _vmsslint_meta(res.raw)
-            if meta is not None and not any(k[0] == id(res.raw) for k in self.entries):
-                self._read(meta, id(res.raw), res.type_lower)
-
-    def owner(self, container):
-        """The resource (raw object) a parsed container belongs to, or None."""
-        node = container
-        while node is not None:
-            if id(node) in self.raw_ids:
-                return node
-            node = getattr(node, "parent", None)
-        return None
-
-    def suppressed(self, raw, code) -> bool:
-        for scope in ((id(raw),) if raw is not None else ()) + (self.FILE,):
-            entry = self.entries.get((scope, code))
-            if entry is not None:
-                entry[1] = True
-                return True
-        return False
-
-    def report_problems(self, out, index, settings):
-        for loc, message in self.problems:
-            self.engine._engine_finding(out, "VMSS008", loc, None, message)
-        for (scope, code), (loc, used, rtype) in self.entries.items():
-            if used:
-                continue
-            rule = self.engine.by_code[code]
-            if not settings.selected(code) or settings.edition not in rule.editions:
-                continue  # the rule did not run: cannot tell whether the suppression is needed
-            if rule.function != "engine" and rtype is not None and rule not in index.get(rtype, []):
-                continue
-            where = "this resource" if scope != self.FILE else "this template"
-            self.engine._engine_finding(out, "VMSS007", loc, None,
-                                        f"{code} reports nothing in {where}; remove the unused suppression")
-
-
-def _vmsslint_meta(obj):
-    from linter.jsonc import ci_get, ci_key
-    meta = ci_get(obj, "metadata")
-    if not isinstance(meta, dict):
-        return None
-    k = ci_key(meta, "vmsslint")
-    return None if k is None else (meta, meta[k])
+                f"duplicate key '{d.key}': {same} is already at line {line}, column {col}, and Azure keeps only the "
+                f"last one", at=(lf.src, d.offset, d.end, pointer(d.obj)), help="remove one of the two")
 
 
 def _traceback(exc) -> str:
@@ -505,6 +351,8 @@ def iter_json_files(paths, report):
                 for name in sorted(files):
                     if name.lower().endswith((".json", ".jsonc", ".tf")):
                         yield os.path.join(root, name)
+                    elif name.lower().endswith(SKIPPED_SOURCES):
+                        report.skipped_sources.append(os.path.join(root, name))
         else:
             yield path
 

@@ -10,10 +10,10 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 class Finding:
     __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
-                 "end_column", "resources", "path", "message", "unverifiable", "fix", "src")
+                 "end_column", "resources", "path", "message", "unverifiable", "fix", "src", "help")
 
     def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
-                 unverifiable=False, fix=None):
+                 unverifiable=False, fix=None, help=""):
         self.code = code
         self.name = name
         self.severity = severity
@@ -28,7 +28,8 @@ class Finding:
         #: every resource concerned, by evaluated name (a shared parameter can concern several sets)
         self.resources = [resource] if resource else []
         self.path = path
-        self.message = mask(message)
+        self.message = mask(message)  # what is wrong, one sentence
+        self.help = mask(help) if help else ""  # how to fix it
         self.unverifiable = unverifiable
         self.fix = fix
 
@@ -60,6 +61,8 @@ class Finding:
             "path": self.path,
             "message": self.message,
         }
+        if self.help:
+            out["help"] = self.help
         if self.unverifiable:
             out["unverifiable"] = True
         if self.fix is not None:

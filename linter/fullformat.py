@@ -202,7 +202,7 @@ def _help(f, rule) -> str:
         where = fix.edits[0][0].display if fix.edits else f.file
         text = fix.description + (f" (in {where})" if where != f.file else "")
         return text + (" — an unsafe fix: --fix --unsafe-fixes applies it" if fix.applicability == "unsafe" else "")
-    advice = _first_sentence(rule.docs.get("fix", "")) if rule is not None else ""
+    advice = f.help or (_first_sentence(rule.docs.get("fix", "")) if rule is not None else "")
     if isinstance(fix, NoFix):
         return (advice + " " if advice else "") + f"(no automatic fix: {fix.reason})"
     return advice

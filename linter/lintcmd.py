@@ -95,6 +95,8 @@ def prepare(p: dict):
                 raise config.ConfigFileError(f"{where}: severity: '{code}' is a prefix; name one rule code")
     except config.ConfigFileError as exc:
         raise ConfigError(str(exc)) from None
+    if "-" in p["paths"] and (p["fix"] or p["diff"]):
+        raise CommandError("--fix and --diff edit files; a template read from standard input (-) has no file to edit")
     select, ignore = _split_codes(p["select"]), _split_codes(p["ignore"])
     _check_codes(select, known, "--select")
     _check_codes(ignore, known, "--ignore")
@@ -123,7 +125,7 @@ def prepare(p: dict):
         location=p["location"] or cfg.get("location"), now=parse_now(p["now"]), extra_images=images,
         credential_horizon_days=horizon, severity={k.upper(): v for k, v in cfg.get("severity", {}).items()},
         per_file_ignores=list(cfg.get("per-file-ignores", {}).items()), exclude=cfg.get("exclude", []),
-        root=cfg.root, explicit=explicit)
+        root=cfg.root, explicit=explicit, parameter_files=cfg.get("parameter-files", {}))
     settings.context = deployment_context(p, cfg)
     settings.fail_level = p["fail_level"] or cfg.get("fail-level", "error")
     settings.tf_var_files = list(p.get("var_file") or ())  # Terraform inputs: linter/terraform
@@ -160,6 +162,10 @@ def run(p: dict, prepared) -> int:
     if p.get("readiness"):  # sets ready for the feature and their blockers: linter/terraform/readiness.py
         from linter.terraform.readiness import CountingEngine
         engine = CountingEngine(settings, engine.all_rules)
+    if "-" in paths:
+        from linter import loader
+        from linter.source import MAX_FILE_BYTES
+        loader.STDIN["-"] = (sys.stdin.buffer.read(MAX_FILE_BYTES + 1), p.get("stdin_filename"))
     report = engine.lint_paths(paths)
     fixed = None
     if p["fix"] or p["diff"]:

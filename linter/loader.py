@@ -7,7 +7,7 @@ import os
 from linter.arm.template import Options, load_deployment
 from linter.arm.values import Unknown
 from linter.jsonc import JSONSyntaxError, ci_get, ci_key, parse
-from linter.source import LoadError, SourceFile
+from linter.source import MAX_FILE_BYTES, LoadError, SourceFile
 
 TEMPLATE, PARAMETERS, OTHER, BROKEN = "template", "parameters", "other", "broken"
 
@@ -27,10 +27,24 @@ class Loaded:
         self.duplicates = []
 
 
+#: what ``vmsslint lint -`` read from standard input: ``{"-": (bytes, name given by --stdin-filename or None)}``
+STDIN: dict = {}
+
+
+def _read_stdin(path: str) -> SourceFile:
+    from linter.source import decode
+    data, name = STDIN[path]
+    if len(data) > MAX_FILE_BYTES:
+        raise LoadError(f"standard input is over {MAX_FILE_BYTES // (1024 * 1024)} MiB; vmsslint reads templates "
+                        f"up to that size")
+    text, encoding = decode(data)
+    return SourceFile(name or "-", text, _display(name) if name else "<stdin>", encoding)
+
+
 def read(path: str) -> Loaded:
     out = Loaded(path)
     try:
-        out.src = SourceFile.read(path, display=_display(path))
+        out.src = _read_stdin(path) if path in STDIN else SourceFile.read(path, display=_display(path))
     except LoadError as exc:
         out.src = SourceFile(path, "", _display(path))
         out.error, out.error_offset = exc.message, 0
@@ -42,6 +56,11 @@ def read(path: str) -> Loaded:
         return out
     out.kind = classify(out.root)
     return out
+
+
+def display(path: str) -> str:
+    """How a path is shown in findings: relative to the working directory (unless far outside it)."""
+    return _display(path)
 
 
 def _display(path: str) -> str:
@@ -85,6 +104,26 @@ def companion_parameter_files(template_path: str) -> list[str]:
         if real and real.lower() != base.lower():
             return [os.path.join(directory, real)]
     return []
+
+
+def templates_for_parameter_file(path: str) -> list[str]:
+    """The template beside a parameter file: ``NAME.parameters.json`` → ``NAME.json`` (any case;
+    ``azuredeploy.parameters.json`` → ``azuredeploy.json`` is the same rule)."""
+    directory = os.path.dirname(path) or "."
+    base = os.path.basename(path)
+    low = base.lower()
+    for suffix in (".parameters.json", ".parameters.jsonc"):
+        if low.endswith(suffix):
+            stem = base[:-len(suffix)]
+            break
+    else:
+        return []
+    try:
+        entries = {e.lower(): e for e in os.listdir(directory)}
+    except OSError:
+        return []
+    real = entries.get(f"{stem}.json".lower()) or entries.get(f"{stem}.jsonc".lower())
+    return [os.path.join(directory, real) if directory != "." or os.path.dirname(path) else real] if real else []
 
 
 def parameter_values(loaded_files: list[Loaded]) -> tuple[dict, list]:

@@ -37,6 +37,9 @@ LINT_OPTIONS = (
     Opt("readiness", "--readiness", flag=True,
         help="Instead of findings, print how many scale sets are ready for automatic OS upgrades and the "
              "top blockers (checked as with --require-auto-upgrade)."),
+    Opt("stdin_filename", "--stdin-filename", metavar="FILE",
+        help="The name of the template read from standard input (path -): shown in findings, and where its "
+             "parameter file is looked for."),
     Opt("docs_edition", "--docs-edition", choices=EDITIONS,
         help="Which edition of Microsoft's documentation to check against (default: 2026)."),
     Opt("require_auto_upgrade", "--require-auto-upgrade", flag=True,
@@ -136,7 +139,7 @@ def fast_parse(argv: list[str]):
             multi.setdefault(opt.dest, []).append(value)
         else:
             values[opt.dest] = value
-    if not paths or not all(os.path.exists(p) for p in paths):
+    if not paths or not all(p == "-" or os.path.exists(p) for p in paths):
         return None
     for dest, vals in multi.items():
         values[dest] = tuple(vals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from linter import __version__
 
@@ -18,8 +19,20 @@ def summary_line(report) -> str:
     where = f"{report.templates} template{'s' if report.templates != 1 else ''}"
     hidden = f" ({report.baselined} more in the baseline)" if getattr(report, "baselined", 0) else ""
     fixed = f"Fixed {report.fixed} finding{'s' if report.fixed != 1 else ''}. " if getattr(report, "fixed", 0) else ""
+    none = ""
+    if not report.templates:
+        none = " No ARM template was found" + (f" ({report.files} JSON file{'s' if report.files != 1 else ''} read)"
+                                               if report.files else "") + "."
+        skipped = getattr(report, "skipped_sources", [])
+        if skipped:
+            first = os.path.relpath(skipped[0])
+            shown = ", ".join(os.path.relpath(x) for x in skipped[:5]) + (f" and {len(skipped) - 5} more"
+                                                                         if len(skipped) > 5 else "")
+            none += (f" Skipped Bicep file{'s' if len(skipped) != 1 else ''} {shown}: compile one to JSON and lint "
+                     f"that, e.g. az bicep build --file {first} --stdout | vmsslint lint - --stdin-filename "
+                     f"{first[:-6]}.json")
     if not total:
-        return f"{fixed}No findings in {where}{hidden}."
+        return f"{fixed}No findings in {where}{hidden}.{none}"
     parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
              f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
              f"{counts['info']} info"]
@@ -30,7 +43,7 @@ def summary_line(report) -> str:
     if safe or unsafe:
         hint = f" {safe} fixable with --fix" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "") + "."
     return (f"{fixed}Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {where}{hidden}."
-            + hint)
+            + hint + none)
 
 
 def format_text(report, options) -> str:
@@ -120,7 +133,7 @@ def format_sarif(report, options) -> str:
             "message": {"text": f.message},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(f.file)},
+                    "artifactLocation": _artifact(f.file),
                     "region": {"startLine": f.line, "startColumn": f.column,
                                "endLine": f.end_line, "endColumn": max(f.end_column, f.column + 1)
                                if f.end_line == f.line else f.end_column},
@@ -137,6 +150,11 @@ def format_sarif(report, options) -> str:
                                                         "kind": "resource"}]
         if f.unverifiable:
             res["properties"]["unverifiable"] = True
+        if f.help:
+            res["properties"]["help"] = f.help
+        fixes = _sarif_fixes(f)
+        if fixes:
+            res["fixes"] = fixes
         results.append(res)
     doc = {
         "$schema": SARIF_SCHEMA,
@@ -145,6 +163,8 @@ def format_sarif(report, options) -> str:
             "tool": {"driver": {"name": "vmsslint", "version": __version__, "semanticVersion": __version__,
                                 "informationUri": ARTICLE, "rules": driver_rules}},
             "columnKind": "unicodeCodePoints",
+            # relative paths are relative to the working directory: SRCROOT says which
+            "originalUriBaseIds": {"SRCROOT": {"uri": _dir_uri(os.getcwd())}},
             "results": results,
         }],
     }
@@ -154,6 +174,37 @@ def format_sarif(report, options) -> str:
 def _camel(name: str) -> str:
     head, *rest = name.split("-")
     return head + "".join(w.capitalize() for w in rest)
+
+
+def _dir_uri(path: str) -> str:
+    import pathlib
+    uri = pathlib.Path(os.path.abspath(path)).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _artifact(path: str) -> dict:
+    """An artifactLocation: a relative path against SRCROOT (the working directory), else a file URI."""
+    if os.path.isabs(path):
+        import pathlib
+        return {"uri": pathlib.Path(path).as_uri()}
+    return {"uri": _uri(path), "uriBaseId": "SRCROOT"}
+
+
+def _sarif_fixes(f) -> list:
+    """A finding's fix as SARIF ``fixes`` (artifact changes with replaced regions)."""
+    from linter.fixes import Fix
+    fix = f.fix
+    if not isinstance(fix, Fix) or not fix.edits:
+        return []
+    changes: dict = {}
+    for src, start, end, text in fix.edits:
+        (sl, sc), (el, ec) = src.position(start), src.position(end)
+        changes.setdefault(src.display, []).append({
+            "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
+            "insertedContent": {"text": text}})
+    return [{"description": {"text": fix.description or f.help or "vmsslint --fix"},
+             "artifactChanges": [{"artifactLocation": _artifact(path), "replacements": reps}
+                                 for path, reps in changes.items()]}]
 
 
 def _uri(path: str) -> str:
@@ -173,21 +224,25 @@ def format_junit(report, options) -> str:
     total = failures = 0
     for name in sorted(by_file):
         findings = by_file[name]
+        infos = sum(1 for f in findings if f.severity == "info")
         suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(1, len(findings))),
-                              failures=str(len(findings)), errors="0", skipped="0")
+                              failures=str(len(findings) - infos), errors="0", skipped=str(infos))
         if not findings:
             ET.SubElement(suite, "testcase", name="vmsslint", classname=name)
             total += 1
         for f in findings:
             case = ET.SubElement(suite, "testcase", name=f"{f.code} {f.name} at {f.line}:{f.column}", classname=name)
-            failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
+            # an info finding (advice, or a value only Azure knows) is not a failed test: skipped
+            failure = ET.SubElement(case, "skipped" if f.severity == "info" else "failure", message=f.message,
+                                    type=f.severity)
             failure.text = (f"{f.file}:{f.line}:{f.column}: {f.code} {f.severity} {f.message}"
                             + (f" [{f.resource}]" if f.resource else "") + "\nrequirements: "
                             + (", ".join(f.requirements) or "-") + (f"\npath: {f.path}" if f.path else ""))
             total += 1
-            failures += 1
+            failures += f.severity != "info"
     root.set("tests", str(total))
     root.set("failures", str(failures))
+    root.set("skipped", str(sum(1 for f in report.findings if f.severity == "info")))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -208,7 +263,8 @@ def format_github(report, options) -> str:
         props = (f"file={_gh_prop(f.file)},line={f.line},col={f.column},endLine={f.end_line},"
                  f"endColumn={f.end_column},title={_gh_prop(f.code)}")
         res = f" [{f.resource}]" if f.resource else ""
-        out.append(f"::{kind[f.severity]} {props}::{_gh_data(f.message + res)}")
+        text = f.message + res + (f"\nhelp: {f.help}" if f.help else "")
+        out.append(f"::{kind[f.severity]} {props}::{_gh_data(text)}")
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -218,12 +274,17 @@ def _azp(text: str) -> str:
 
 
 def format_azure(report, options) -> str:
-    """Azure Pipelines logging commands (info findings are logged as warnings marked [info])."""
+    """Azure Pipelines logging commands: errors and warnings as issues; an info finding is a plain log
+    line (logissue has no info type, and a warning would turn the run "partially succeeded")."""
     out = []
     for f in report.sorted():
         level = "error" if f.severity == "error" else "warning"
-        prefix = "[info] " if f.severity == "info" else ""
+        prefix = ""
         res = f" [{f.resource}]" if f.resource else ""
+        if f.severity == "info":
+            out.append(f"{f.file}:{f.line}:{f.column}: {f.code} info {f.message}{res}".replace("##", "#\u200b#")
+                       .replace("\r", " ").replace("\n", " "))
+            continue
         out.append(f"##vso[task.logissue type={level};sourcepath={_azp(f.file)};linenumber={f.line};"
                    f"columnnumber={f.column};code={f.code}]{_azp(prefix + f.message + res)}")
     return "\n".join(out) + ("\n" if out else "")

@@ -30,7 +30,7 @@ class RuleError(Exception):
 
 class Rule:
     __slots__ = ("code", "name", "severity", "summary", "requirements", "editions", "enabled_by", "type_lower",
-                 "type", "when", "function", "given", "options", "messages", "fix", "_docs", "path")
+                 "type", "when", "function", "given", "options", "messages", "helps", "fix", "_docs", "path")
 
     def __init__(self, d: dict, path: str = ""):
         self.code = d["code"]
@@ -49,8 +49,10 @@ class Rule:
         given = chk.get("given", [])
         self.given = [given] if isinstance(given, str) else list(given)
         self.options = chk.get("options", {})
-        msg = d["message"]
+        msg = d.get("message") or {}  # engine rules (check.function: engine) write their own messages
         self.messages = {"default": msg} if isinstance(msg, str) else dict(msg)
+        helps = d.get("help") or {}  # how to fix it, apart from the message (what is wrong)
+        self.helps = {"default": helps} if isinstance(helps, str) else dict(helps)
         self.fix = d.get("fix") or {"kind": "none", "description": ""}
         self._docs = d.get("docs")  # from the rule file; from the documentation cache when loaded lazily
         self.path = path
@@ -66,6 +68,8 @@ class Rule:
              "requirements": self.requirements, "editions": self.editions,
              "check": {"function": self.function, "options": self.options},
              "message": self.messages, "fix": self.fix, "docs": self.docs}
+        if self.helps:
+            d["help"] = self.helps
         if self.given:
             d["check"]["given"] = self.given if len(self.given) > 1 else self.given[0]
         if self.type:
@@ -75,8 +79,14 @@ class Rule:
         return d
 
     def format(self, variant: str, params: dict) -> str:
-        template = self.messages.get(variant) or self.messages.get("default") or next(iter(self.messages.values()))
+        template = (self.messages.get(variant) or self.messages.get("default")
+                    or next(iter(self.messages.values()), self.summary))
         return _formatter().vformat(template, (), params)
+
+    def format_help(self, variant: str, params: dict) -> str:
+        """How to fix what the message says ("" when the rule has no help for this variant)."""
+        template = self.helps.get(variant) or self.helps.get("default")
+        return _formatter().vformat(template, (), params) if template else ""
 
 
 _FORMATTER = []
@@ -199,6 +209,8 @@ def compile_rules(files: list[str]) -> list[Rule]:
                 e = opt_errors[0]
                 field = ".".join(["check", "options"] + [str(p) for p in e.absolute_path])
                 raise RuleError(f"{shown}: rule {code}: field '{field}': {_schema_message(e)}")
+            if "message" not in plain:
+                raise RuleError(f"{shown}: rule {code}: field 'message' is required (only engine rules go without)")
             msgs = plain["message"] if isinstance(plain["message"], dict) else {"default": plain["message"]}
             if "default" not in msgs and set(variants) - set(msgs):
                 missing = sorted(set(variants) - set(msgs))[0]
@@ -212,6 +224,15 @@ def compile_rules(files: list[str]) -> list[Rule]:
                 bad = _bad_placeholder(text)
                 if bad:
                     raise RuleError(f"{shown}: rule {code}: field 'message.{variant}': {bad}")
+            helps = plain.get("help", {})
+            helps = helps if isinstance(helps, dict) else {"default": helps}
+            for variant, text in helps.items():
+                if variant != "default" and variant not in variants:
+                    raise RuleError(f"{shown}: rule {code}: field 'help.{variant}': function '{fn}' has no "
+                                    f"message variant '{variant}' (it has: {', '.join(variants)})")
+                bad = _bad_placeholder(text)
+                if bad:
+                    raise RuleError(f"{shown}: rule {code}: field 'help.{variant}': {bad}")
             for cond in (plain.get("applies-to") or {}).get("when", []):
                 if cond not in CONDITIONS:
                     raise RuleError(f"{shown}: rule {code}: field 'applies-to.when': no condition '{cond}' "

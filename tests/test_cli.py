@@ -80,8 +80,9 @@ def test_json_output_contract(files, tmp_path):
     doc = json.loads(out.read_text())
     [f] = doc["findings"]
     assert set(f) == {"code", "name", "severity", "requirements", "file", "line", "column", "endLine",
-                      "endColumn", "resource", "resources", "path", "message", "fix"}
+                      "endColumn", "resource", "resources", "path", "message", "help", "fix"}
     assert f["fix"] == {"applicability": "safe", "description": 'write "latest"'}
+    assert f["help"] == 'write "version": "latest"' and ";" not in f["message"]
     assert (f["code"], f["name"], f["severity"], f["requirements"]) == (
         "VMSS200", "image-version-not-latest", "error", ["REQ-VERSION"])
     assert f["path"] == "/resources/0/properties/virtualMachineProfile/storageProfile/imageReference/version"

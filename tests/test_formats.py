@@ -21,7 +21,8 @@ def render(fmt, report):
     from linter.rules import load_rules
     text = FORMATTERS[fmt](report, {"rules": load_rules(), "edition": "2026", "require_auto_upgrade": False,
                                     "clean_files": report.clean_files})
-    return text.replace(__version__, "<version>")
+    from linter.output import _dir_uri
+    return text.replace(__version__, "<version>").replace(_dir_uri(os.getcwd()), "file:///<cwd>/")
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,48 @@ def test_github_and_azure_escape_their_delimiters(tmp_path):
     az = FORMATTERS["azure"](report, {})
     assert az == ("##vso[task.logissue type=warning;sourcepath=dir,x/a:b.json;linenumber=1;columnnumber=1;"
                   "code=VMSS200]50%AZP25 done%3B a%5Db%0Anext\n")
+
+
+def test_info_findings_are_skipped_in_junit_and_never_warnings_in_azure(tmp_path):
+    report = lint(REPO / "tests" / "fixtures" / "rules" / "VMSS300" / "pass-partial-update-resize.json")
+    assert [f.severity for f in report.findings] == ["info"]
+    root = ET.fromstring(render("junit", report).split("\n", 1)[1])
+    assert root.get("failures") == "0" and root.get("skipped") == "1"
+    assert root.find(".//skipped") is not None and root.find(".//failure") is None
+    azure = render("azure", report)
+    assert "type=warning" not in azure and "##vso" not in azure and "VMSS010 info" in azure
+
+
+def _multitool():
+    import shutil
+    return os.environ.get("VMSSLINT_SARIF_MULTITOOL") or shutil.which("sarif-multitool")
+
+
+@pytest.mark.skipif(not _multitool(), reason="Microsoft's SARIF multitool is not installed "
+                    "(npm install @microsoft/sarif-multitool; VMSSLINT_SARIF_MULTITOOL=path/to/sarif-multitool)")
+def test_corpus_sarif_passes_microsofts_sarif_multitool(tmp_path):
+    """Microsoft's own SARIF validator (sarif-sdk) reports no error and no warning on the corpus SARIF."""
+    import subprocess
+
+    from test_cli import run
+    corpus = REPO.parent / "shared" / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is missing")
+    sarif = tmp_path / "corpus.sarif"
+    r = run("lint", "--format", "sarif", "--exit-zero", "-o", str(sarif), ".", cwd=str(corpus))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "validation.sarif"
+    v = subprocess.run([_multitool(), "validate", str(sarif), "-o", str(out), "--level", "Error", "Warning"],
+                       capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert v.returncode == 0, v.stdout + v.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert [(x["ruleId"], x["message"]) for x in results] == []
+    # and it does find errors: the same file with a relative path and no base is flagged (SARIF1004)
+    doc = json.loads(sarif.read_text(encoding="utf-8"))
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    loc["uri"] = "file:///abs/path.json"
+    sarif.write_text(json.dumps(doc), encoding="utf-8")
+    out.unlink()
+    subprocess.run([_multitool(), "validate", str(sarif), "-o", str(out), "--level", "Error", "Warning"],
+                   capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert "SARIF1004" in {x["ruleId"] for x in json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]}

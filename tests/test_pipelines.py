@@ -84,6 +84,48 @@ def test_pre_commit_hook_with_the_real_pre_commit(tmp_path):
     assert "Passed" in r.stdout
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_a_changed_parameter_file_lints_its_template(tmp_path):
+    """The README's headline case: a commit that changes only azuredeploy.parameters.json to pin the
+    image version fails the hook with the finding at the parameter file; so does a parameter file of
+    another layout, mapped to its template by parameter-files in the configuration."""
+    pre_commit = shutil.which("pre-commit") or os.path.join(os.path.dirname(sys.executable), "pre-commit")
+    if not os.path.exists(pre_commit):
+        pytest.skip("pre-commit is not installed (pip install '.[test]' installs it)")
+    if not (REPO / ".git").exists():
+        pytest.skip("the checkout is not a git repository; pre-commit try-repo needs one")
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    key = "properties.virtualMachineProfile.storageProfile.imageReference.version"
+    t = template(vmss(**{key: "[parameters('imageVersion')]"}), parameters={"imageVersion": {"type": "string"}})
+    write(repo / "infra" / "azuredeploy.json", t)
+    write(repo / "infra" / "azuredeploy.parameters.json", {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0", "parameters": {"imageVersion": {"value": "latest"}}})
+    write(repo / "templates" / "main.json", t)
+    write(repo / "env" / "prod.json", {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0", "parameters": {"imageVersion": {"value": "latest"}}})
+    write(repo / ".vmsslint.yaml", 'parameter-files:\n  "env/*.json": templates/main.json\n')
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "initial")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1",
+           "VMSSLINT_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [pre_commit, "try-repo", str(REPO), "vmsslint"]  # the staged files only, as on a commit
+    for changed in ("infra/azuredeploy.parameters.json", "env/prod.json"):
+        path = repo / changed
+        path.write_text(path.read_text().replace('"latest"', '"22.04.202401161"'))
+        _git(repo, "add", changed)
+        r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, out
+        assert re.search(re.escape(changed) + r":\d+:\d+: VMSS200 error", out), out
+        _git(repo, "commit", "-qm", f"pin {changed}", "--no-verify")
+    r = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr  # nothing staged: nothing to say
+
+
 def test_readme_quick_start_runs_as_shown(tmp_path):
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]

@@ -299,3 +299,32 @@ def test_plan_runs_on_every_corpus_template_without_a_traceback(tmp_path):
         json.loads(report.to_json(plans))
         report.html_report(plans)
     assert planned > 0 and refused > 0
+
+
+def test_seven_sets_sharing_a_pinned_version_are_all_named_and_all_blocked():
+    """One finding at the shared parameter names all seven sets (no "+2 more" parsed back) and plan
+    refuses every one of them, not only the first five."""
+    t = str(REPO / "tests" / "fixtures" / "multiset" / "seven-sets.json")
+    r = run("lint", "--format", "json", t)
+    [f] = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "VMSS200"]
+    names = [f"web{i}" for i in range(1, 8)]
+    assert f["resources"] == names and f["line"] == 10  # the parameter's defaultValue
+    doc, r = plan_json(t)
+    assert r.returncode == 1 and [s["name"] for s in doc["scaleSets"]] == names
+    for s in doc["scaleSets"]:
+        assert s["batches"] == [] and [b["code"] for b in s["blocked"]] == ["VMSS200"], s["name"]
+
+
+def test_plan_simulates_sets_azure_would_deploy(tmp_path):
+    """A secret in a parameter default is a lint error, but Azure deploys the set: plan simulates it."""
+    src = json.loads((REPO / "tests" / "fixtures" / "multiset" / "seven-sets.json").read_text())
+    src["parameters"]["imageVersion"]["defaultValue"] = "latest"
+    src["parameters"]["adminPassword"] = {"type": "secureString", "defaultValue": "Pa55w0rd-in-the-template"}
+    src["resources"] = src["resources"][:1]
+    p = tmp_path / "t.json"
+    p.write_text(json.dumps(src))
+    lint = run("lint", "--format", "json", str(p))
+    assert "VMSS506" in {f["code"] for f in json.loads(lint.stdout)["findings"] if f["severity"] == "error"}
+    doc, r = plan_json(str(p))
+    [s] = doc["scaleSets"]
+    assert "blocked" not in s and s["runningStatus"]["code"] == "Completed"

@@ -2,7 +2,8 @@
 
 ``tests/fixtures/rules/<CODE>/<name>.json`` is linted (with ``<name>.parameters.json`` when present,
 and settings from the template's ``metadata["vmsslint-test"]``); the findings, one text line each
-(``file:line:col: CODE severity message [resource]``), must equal ``<name>.expected``.  Names start
+(``file:line:col: CODE severity message [resource]``, then ``    help: how to fix it`` when the rule
+says), must equal ``<name>.expected``.  Names start
 with ``pass-`` (the rule must not fire), ``fail-`` (it must) or ``unverifiable-`` (it must report
 itself unverifiable).  To review changed output: ``VMSSLINT_UPDATE_SNAPSHOTS=1 pytest`` rewrites
 the .expected files, and ``git diff`` shows what changed.
@@ -39,6 +40,8 @@ def render(report, base: pathlib.Path) -> str:
         rel = os.path.relpath(f.src.path, base) if f.src is not None else f.file
         res = f" [{f.resource}]" if f.resource else ""
         lines.append(f"{rel}:{f.line}:{f.column}: {f.code} {f.severity} {f.message}{res}")
+        if f.help:
+            lines.append(f"    help: {f.help}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

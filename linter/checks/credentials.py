@@ -14,6 +14,8 @@ from linter.arm.expr import is_expression
 from linter.arm.template import loc_of, own_loc
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, fail
+from linter.checks.api import lookup
+from linter.checks.secrets import non_secure_source, origin, secret_reason
 from linter.checks.vmss import facts
 from linter.jsonc import ci_get, ci_key
 from linter.lazyre import LazyRegex
@@ -21,6 +23,7 @@ from linter.lazyre import LazyRegex
 _URL = LazyRegex(r"https?://[^\s\"'<>`]+", re.I)
 _SECRET_KEY = LazyRegex(r"(?i)(password|passwd|pwd|secret|accountkey|storagekey|sastoken|sas_token|"
                          r"connectionstring|apikey|api_key|privatekey|token|credential)")
+_PUBLIC_KEY = LazyRegex(r"^\s*(ssh-(rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|GEN-SSH-PUB-KEY)")
 _SECRET_NAME_OK = LazyRegex(r"(?i)(name|path|uri|url|id|version|type|expiry|length|username|user)$")
 
 
@@ -127,17 +130,24 @@ def https_payload(ctx, target, options):
                             yield fail(loc, url=_short_url(m.group(0)), extension=ext.name, property=k)
 
 
-def _secret_settings(value, loc, path, key="", depth=0):
-    """(path, loc, why) of secrets found in a plain ``settings`` value."""
+def _secret_settings(value, loc, path, key="", depth=0, res=None):
+    """(path, loc, why) of secrets found in a plain value (settings, customData, a tag)."""
     if depth > 32:
         return
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _secret_settings(v, loc_of(value, k) or loc, f"{path}.{k}", k, depth + 1)
-    elif isinstance(value, list):
+            yield from _secret_settings(v, loc_of(value, k) or loc, f"{path}.{k}", k, depth + 1, res)
+        return
+    if isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _secret_settings(v, loc_of(value, i) or loc, f"{path}[{i}]", key, depth + 1)
-    elif isinstance(value, Unknown):
+            yield from _secret_settings(v, loc_of(value, i) or loc, f"{path}[{i}]", key, depth + 1, res)
+        return
+    if res is not None:
+        why = secret_reason(res, value, loc)  # a secure parameter, list*() or Key Vault, traced to its origin
+        if why:
+            yield path, loc, why
+            return
+    if isinstance(value, Unknown):
         if value.secret:
             yield path, loc, "a key or secret returned by a list*() function"
     elif isinstance(value, (str, Partial)):
@@ -149,15 +159,28 @@ def _secret_settings(value, loc, path, key="", depth=0):
             yield path, loc, f"a value under the secret-looking name '{key}'"
 
 
-@check("secret-in-settings", {"properties": {}})
+@check("secret-in-settings", {"properties": {}}, variants=("default", "custom-data", "tag"))
 def secret_in_settings(ctx, target, options):
-    """Secrets belong in protectedSettings (encrypted), never in an extension's plain settings."""
-    for ext in facts(ctx, target.resource).extensions:
+    """Secrets belong in protectedSettings (encrypted), never in an extension's plain settings, the
+    set's customData or its tags."""
+    res = target.resource
+    for ext in facts(ctx, res).extensions:
         k = ci_key(ext.props, "settings")
         if k is None:
             continue
-        for path, loc, why in _secret_settings(ext.props[k], loc_of(ext.props, k), "settings"):
+        for path, loc, why in _secret_settings(ext.props[k], loc_of(ext.props, k), "settings", res=res):
             yield fail(loc, extension=ext.name, path=path, why=why)
+    data = lookup(res, "properties.virtualMachineProfile.osProfile.customData")
+    if data.state != "missing":
+        why = secret_reason(res, data.value, data.loc)
+        if why:
+            yield fail(data.loc, "custom-data", why=why)
+    tags = lookup(res, "tags")
+    if isinstance(tags.value, dict):
+        for name, value in tags.value.items():
+            why = secret_reason(res, value, loc_of(tags.value, name) or tags.loc)
+            if why:
+                yield fail(loc_of(tags.value, name) or tags.loc, "tag", tag=name, why=why)
 
 
 def _raw(res, path):
@@ -172,22 +195,31 @@ def _raw(res, path):
     return node, (parent, k)
 
 
-@check("no-literal-password", {"properties": {}}, variants=("default", "non-secure-parameter"))
+@check("no-literal-password", {"properties": {}},
+       variants=("default", "non-secure-parameter", "object-member", "parameter-file"))
 def no_literal_password(ctx, target, options):
-    """osProfile.adminPassword must come from a secureString parameter or Key Vault, never a literal."""
-    raw, loc = _raw(target.resource, "properties.virtualMachineProfile.osProfile.adminPassword")
+    """osProfile.adminPassword must come from a secureString parameter or Key Vault, never a literal:
+    not written in the template, not from a plain parameter (or a member of a plain object), not
+    written as a literal in a parameter file."""
+    res = target.resource
+    raw, loc = _raw(res, "properties.virtualMachineProfile.osProfile.adminPassword")
     if raw is None:
         return
     if isinstance(raw, str) and not is_expression(raw):
         yield fail(loc, length=len(raw))
         return
-    if isinstance(raw, str):
-        m = re.fullmatch(r"\[\s*parameters\(\s*'([^']+)'\s*\)\s*\]", raw)
-        if m:
-            scope = target.resource.scope
-            ptype = scope.parameter_type(m.group(1))
-            if ptype and ptype not in ("securestring", "secureobject"):
-                yield fail(loc, "non-secure-parameter", parameter=m.group(1), type=ptype)
+    source = non_secure_source(res, raw)
+    if source is not None:
+        name, ptype, member = source
+        if member:
+            yield fail(loc, "object-member", parameter=name, type=ptype, member=member.lstrip("."))
+        else:
+            yield fail(loc, "non-secure-parameter", parameter=name, type=ptype)
+    value = lookup(res, "properties.virtualMachineProfile.osProfile.adminPassword")
+    o = origin(res, value.loc)
+    if o.kind == "parameter-file" and isinstance(value.value, str) and value.value and \
+            not _PUBLIC_KEY.match(value.value):  # templates that pass an SSH public key as adminPasswordOrKey
+        yield fail(value.loc, "parameter-file", parameter=o.name, file=o.file, length=len(value.value))
 
 
 @check("secure-parameter-defaults", {"properties": {}}, variants=("default", "sas"))

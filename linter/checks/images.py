@@ -6,6 +6,7 @@ from linter.arm import resourceid
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.checks.api import lookup
 from linter.checks.vmss import as_bool, facts, get
 from linter.jsonc import ci_get, ci_key
 
@@ -16,7 +17,7 @@ GALLERY_VERSION = "microsoft.compute/galleries/images/versions"
 def _custom_image(ctx, res):
     kind = facts(ctx, res).image_kind
     if kind == "unknown":
-        return Unknown("the image reference is unknown")
+        return facts(ctx, res).unknown("the image reference is unknown")
     return kind not in ("platform", "none")
 
 
@@ -24,7 +25,7 @@ def _custom_image(ctx, res):
 def _gallery_image(ctx, res):
     kind = facts(ctx, res).image_kind
     if kind == "unknown":
-        return Unknown("the image reference is unknown")
+        return facts(ctx, res).unknown("the image reference is unknown")
     return kind == "gallery"
 
 
@@ -36,8 +37,7 @@ def custom_image_supported(ctx, target, options):
     img = f.image
     kind = f.image_kind
     if kind == "vhd":
-        ev = target.resource.evaluated()
-        _, loc = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
+        _, loc = lookup(target.resource, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
         yield fail(loc, "vhd")
         return
     if kind in ("shared-gallery", "community-gallery"):

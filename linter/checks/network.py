@@ -9,6 +9,7 @@ from linter.arm import resourceid
 from linter.arm.template import MISSING, loc_of, own_loc
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, fail, unverifiable, why_unknown
+from linter.checks.api import lookup
 from linter.checks.vmss import as_bool, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
@@ -138,8 +139,8 @@ def probe_watches_set(ctx, target, options):
     if t.status != "ok":
         return
     pools = pool_names(ctx, t.lb)
-    ev = target.resource.evaluated()
-    nics, nics_loc = get(ev, "properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations")
+    nics, nics_loc = lookup(target.resource,
+                            "properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations")
     used = []
     unknown = None
     for nic in nics if isinstance(nics, list) else []:
@@ -221,8 +222,7 @@ def probe_dedicated(ctx, target, options):
 @check("probe-lb-standard", {"properties": {}}, variants=("default",))
 def probe_lb_standard(ctx, target, options):
     """With singlePlacementGroup false, the probe's load balancer must be Standard SKU."""
-    ev = target.resource.evaluated()
-    spg, spg_loc = get(ev, "properties.singlePlacementGroup")
+    spg, spg_loc = lookup(target.resource, "properties.singlePlacementGroup")
     if spg is MISSING:
         return
     if isinstance(spg, (Unknown, Partial)):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from linter.checks import check, fail, settle
-from linter.checks.vmss import as_bool, get
+from linter.checks.api import lookup
+from linter.checks.vmss import as_bool
 
 
 @check("windows-automatic-updates-off", {"properties": {"since": {"type": "string"}}, "required": ["since"]},
@@ -16,7 +17,7 @@ def windows_automatic_updates_off(ctx, target, options):
         return
     if as_bool(v) is not True:
         return
-    api, _ = get(target.resource.evaluated(), "apiVersion")
+    api, _ = lookup(target.resource, "apiVersion")
     if isinstance(api, str) and api[:10] < options["since"]:
         yield fail(target.loc, "old-api", value=v, api=api, since=options["since"])
     else:

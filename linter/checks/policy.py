@@ -7,7 +7,8 @@ from linter.arm.functions import duration_seconds
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
-from linter.checks.vmss import as_bool, as_number, facts, get, lower
+from linter.checks.api import lookup
+from linter.checks.vmss import as_bool, as_number, facts, lower
 from linter.jsonc import ci_get, ci_key
 
 
@@ -21,7 +22,9 @@ def boolean_not_string(ctx, target, options):
     """A boolean written as a string ("true"): Azure reads it, but the schema and other tools do not."""
     v = target.value
     if isinstance(v, str) and as_bool(v) is not None:
-        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v))
+        key = target.path.rsplit(".", 1)[-1] or "enableAutomaticOSUpgrade"  # the key written: maybe the legacy one
+        yield fail(target.loc, value=v, boolean="true" if as_bool(v) else "false", boolean_value=as_bool(v),
+                   property=key)
 
 
 @check("upgrade-mode", {"properties": {"fail-when": {"type": "array", "items": {"enum": ["Automatic", "Manual", "Rolling"]}},
@@ -30,7 +33,7 @@ def boolean_not_string(ctx, target, options):
 def upgrade_mode(ctx, target, options):
     """upgradePolicy.mode (absent: ``default``) must not be one of ``fail-when``."""
     f = facts(ctx, target.resource)
-    mode, loc = get(target.resource.evaluated(), "properties.upgradePolicy.mode")
+    mode, loc = lookup(target.resource, "properties.upgradePolicy.mode")
     if isinstance(mode, (Unknown, Partial)):
         yield unverifiable(loc, why_unknown(mode))
         return

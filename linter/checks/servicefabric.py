@@ -6,6 +6,7 @@ from linter.arm import resourceid
 from linter.arm.template import MISSING, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.checks import check, condition, fail, unverifiable, why_unknown
+from linter.checks.api import lookup
 from linter.checks.vmss import as_bool, facts, get, lower
 from linter.jsonc import ci_get, ci_key
 
@@ -68,7 +69,8 @@ def _durability(ext):
 
 
 @check("sf-durability", {"properties": {"stateless-bronze-from": {"type": "string"}},
-                         "required": ["stateless-bronze-from"]}, variants=("default", "missing"))
+                         "required": ["stateless-bronze-from"]},
+       variants=("default", "missing", "no-stateless-exception"))
 def sf_durability(ctx, target, options):
     """The Service Fabric extension's durability must be Silver or Gold (2026: Bronze for stateless node types)."""
     f = facts(ctx, target.resource)
@@ -85,8 +87,10 @@ def sf_durability(ctx, target, options):
                 continue  # REQ-SF-DURABILITY (2026): Bronze allowed for a stateless-only node type
         if value is MISSING:
             yield fail(loc, "missing", key=True, extension=ext.name)
-        else:
+        elif ctx.edition >= options["stateless-bronze-from"]:
             yield fail(loc, value=value, extension=ext.name)
+        else:  # the edition in force knows no stateless exception: do not speak of it
+            yield fail(loc, "no-stateless-exception", value=value, extension=ext.name)
 
 
 @check("sf-extension-version", {"properties": {"minimum": {"type": "string", "pattern": r"^\d+\.\d+$"}},
@@ -162,7 +166,7 @@ def sf_stateless_health(ctx, target, options):
 def sf_capacity(ctx, target, options):
     """Silver and Gold durability need at least ``minimum`` instances."""
     f = facts(ctx, target.resource)
-    cap, cap_loc = get(target.resource.evaluated(), "sku.capacity")
+    cap, cap_loc = lookup(target.resource, "sku.capacity")
     for ext in f.sf_extensions:
         value, _ = _durability(ext)
         if not isinstance(value, str) or value.lower() not in ("silver", "gold"):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from linter.arm.template import MISSING, loc_of, own_loc
 from linter.arm.values import Partial, Unknown, canon
-from linter.checks import check, condition, fail, settle, unverifiable, why_unknown
+from linter.checks.api import (PARTIAL_UPDATE_WHY, check, condition, fail, is_partial_update, lookup, settle,
+                               unverifiable, why_unknown)
+from linter.checks.readers import as_bool, as_number, lower  # noqa: F401  (re-exported for older imports)
 from linter.jsonc import ci_get, ci_key
 
 VMSS_EXT = "microsoft.compute/virtualmachinescalesets/extensions"
@@ -22,40 +24,10 @@ WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftsqlserver", "microsoft
 
 
 def get(obj, path: str):
-    """(value, loc) at a dotted path of an evaluated object; MISSING when absent."""
-    value = obj
-    loc = own_loc(obj)
-    for part in path.split("."):
-        if isinstance(value, Unknown):
-            return value.member(part), loc
-        if not isinstance(value, dict):
-            return MISSING, loc
-        k = ci_key(value, part)
-        if k is None:
-            return MISSING, loc
-        loc = loc_of(value, k) or loc
-        value = value[k]
-    return value, loc
-
-
-def as_bool(value):
-    """A boolean as Azure reads it: true/false, or the strings "true"/"false" (any case)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def as_number(value):
-    """An integer as Azure's JSON reader takes it: 5, or the string "5"; anything else unchanged."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def lower(value):
-    return value.lower() if isinstance(value, str) else None
+    """(value, loc) at a dotted path of an evaluated value that is not a resource's root (a load
+    balancer rule, a NIC configuration); MISSING when absent.  A resource's own properties are read
+    with :func:`linter.checks.api.lookup`, which knows partial updates."""
+    return tuple(lookup(None, path, start=obj))
 
 
 class Extension:
@@ -88,13 +60,14 @@ class Facts:
 
     def __init__(self, ctx, res):
         self.res = res
+        self.partial = is_partial_update(res)  # an update of an existing set: what it does not write is unknown
         ev = res.evaluated()
-        self.props, self.props_loc = get(ev, "properties")
+        self.props, self.props_loc = lookup(self.res, "properties")
         # automatic OS image upgrade
-        value, loc = get(ev, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")
+        value, loc = lookup(self.res, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")
         self.legacy = False
         if value is MISSING:
-            legacy, lloc = get(ev, "properties.upgradePolicy.automaticOSUpgrade")
+            legacy, lloc = lookup(self.res, "properties.upgradePolicy.automaticOSUpgrade")
             if legacy is not MISSING:
                 value, loc, self.legacy = legacy, lloc, True
         self.auto_value, self.auto_loc = value, loc
@@ -104,24 +77,28 @@ class Facts:
             self.auto = value if isinstance(value, Unknown) else Unknown(why_unknown(value))
         else:
             self.auto = as_bool(value) is True
-        self.upgrade_policy, self.upgrade_policy_loc = get(ev, "properties.upgradePolicy")
+        self.upgrade_policy, self.upgrade_policy_loc = lookup(self.res, "properties.upgradePolicy")
         # image
-        self.image, self.image_loc = get(ev, "properties.virtualMachineProfile.storageProfile.imageReference")
+        self.image, self.image_loc = lookup(self.res, "properties.virtualMachineProfile.storageProfile.imageReference")
         self.image_kind = self._image_kind(ev)
         # OS family
-        self.os = self._os(ev)
+        self.os = self._os(ev, ctx)
         # extensions
         self.extensions = self._extensions(ctx, ev)
-        self.probe, self.probe_loc = get(ev, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
+        self.probe, self.probe_loc = lookup(self.res, "properties.virtualMachineProfile.networkProfile.healthProbe.id")
         self.health_extensions = [e for e in self.extensions if e.is_kind(HEALTH_PUBLISHER, HEALTH_TYPES)]
         self.sf_extensions = [e for e in self.extensions if e.is_kind(SF_PUBLISHER, SF_TYPES)]
-        orch, _ = get(ev, "properties.orchestrationMode")
+        orch, _ = lookup(self.res, "properties.orchestrationMode")
         self.flexible = isinstance(orch, str) and orch.lower() == "flexible"
+
+    def unknown(self, why):
+        """An unknown fact: in a partial update, because Azure keeps what the template does not write."""
+        return Unknown(PARTIAL_UPDATE_WHY if self.partial else why)
 
     def _image_kind(self, ev):
         img = self.image
         if img is MISSING:
-            vhd, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
+            vhd, _ = lookup(self.res, "properties.virtualMachineProfile.storageProfile.osDisk.image.uri")
             return "vhd" if vhd is not MISSING else "none"
         if isinstance(img, Unknown):
             return "unknown"
@@ -145,14 +122,34 @@ class Facts:
             return "platform"
         return "unknown"
 
-    def _os(self, ev):
-        osp, _ = get(ev, "properties.virtualMachineProfile.osProfile")
+    def _os_of_defined_image(self, ctx):
+        """The OS type of the set's image when the template defines it: a gallery image definition's
+        ``osType``, or a managed image's ``storageProfile.osDisk.osType``; None otherwise."""
+        from linter.arm import resourceid
+        parsed = resourceid.parse(ci_get(self.image, "id")) if isinstance(self.image, dict) else None
+        if not parsed:
+            return None
+        rtype, names = parsed
+        if rtype in ("microsoft.compute/galleries/images", "microsoft.compute/galleries/images/versions"):
+            found, path = resourceid.find(ctx, "microsoft.compute/galleries/images", names[:2]), "properties.osType"
+        elif rtype == "microsoft.compute/images":
+            found, path = resourceid.find(ctx, "microsoft.compute/images", names[:1]), \
+                "properties.storageProfile.osDisk.osType"
+        else:
+            return None
+        if not isinstance(found, list) or len(found) != 1:
+            return None
+        ostype = lookup(found[0], path).value
+        return ostype.lower() if isinstance(ostype, str) and ostype.lower() in ("windows", "linux") else None
+
+    def _os(self, ev, ctx=None):
+        osp, _ = lookup(self.res, "properties.virtualMachineProfile.osProfile")
         if isinstance(osp, dict):
             if ci_key(osp, "windowsConfiguration") is not None:
                 return "windows"
             if ci_key(osp, "linuxConfiguration") is not None:
                 return "linux"
-        ostype, _ = get(ev, "properties.virtualMachineProfile.storageProfile.osDisk.osType")
+        ostype, _ = lookup(self.res, "properties.virtualMachineProfile.storageProfile.osDisk.osType")
         if isinstance(ostype, str) and ostype.lower() in ("windows", "linux"):
             return ostype.lower()
         if self.image_kind == "platform":
@@ -162,11 +159,15 @@ class Facts:
                 if pub.lower() in WINDOWS_PUBLISHERS or (isinstance(offer, str) and "windows" in offer.lower()):
                     return "windows"
                 return "linux"
-        return Unknown("the OS family of the image is not known")
+        if ctx is not None and self.image_kind in ("gallery", "managed"):
+            defined = self._os_of_defined_image(ctx)
+            if defined:
+                return defined
+        return self.unknown("the OS family of the image is not known")
 
     def _extensions(self, ctx, ev):
         out = []
-        exts, eloc = get(ev, "properties.virtualMachineProfile.extensionProfile.extensions")
+        exts, eloc = lookup(self.res, "properties.virtualMachineProfile.extensionProfile.extensions")
         if isinstance(exts, list):
             for i, e in enumerate(exts):
                 if isinstance(e, dict):
@@ -218,7 +219,7 @@ def _not_service_fabric(ctx, res):
 @condition("platform-image", "the image is a platform (marketplace) image: publisher, offer, sku")
 def _platform_image(ctx, res):
     kind = facts(ctx, res).image_kind
-    return Unknown("the image reference is unknown") if kind == "unknown" else kind == "platform"
+    return facts(ctx, res).unknown("the image reference is unknown") if kind == "unknown" else kind == "platform"
 
 
 @condition("windows", "the set runs Windows")
@@ -277,9 +278,22 @@ def _image_rows(options, edition, extra=()):
     return rows
 
 
+_URN = {"type": "string", "pattern": "^[^:]+:[^:]+:[^:]+$"}
+
+
+def _suggestion(ctx, options, os_):
+    """The listed image(s) to suggest under the edition in force, for the set's OS when known."""
+    by_os = options.get("suggest", {}).get(ctx.edition, {})
+    if isinstance(os_, str) and os_ in by_os:
+        return by_os[os_]
+    return " or ".join(by_os[k] for k in ("linux", "windows") if k in by_os) or "a listed image"
+
+
 @check("supported-platform-image",
-       {"properties": {"editions": {"type": "object", "additionalProperties": {
-           "type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+:[^:]+$"}}}},
+       {"properties": {"editions": {"type": "object", "additionalProperties": {"type": "array", "items": _URN}},
+                       "suggest": {"type": "object", "description": "per edition, the image to suggest by OS",
+                                   "additionalProperties": {"type": "object", "additionalProperties": False,
+                                                            "properties": {"linux": _URN, "windows": _URN}}}},
         "required": ["editions"]},
        variants=("default", "formerly", "later"))
 def supported_platform_image(ctx, target, options):
@@ -300,18 +314,49 @@ def supported_platform_image(ctx, target, options):
         return
     others = [e for e in sorted(options["editions"]) if e != ctx.edition and urn.lower() in _image_rows(options, e)]
     sku_loc = loc_of(img, ci_key(img, "sku")) if ci_key(img, "sku") else f.image_loc
+    suggestion = _suggestion(ctx, options, f.os)
     if others and others[0] < ctx.edition:
-        yield fail(sku_loc, "formerly", urn=urn, edition=ctx.edition, listed=others[0])
+        yield fail(sku_loc, "formerly", urn=urn, edition=ctx.edition, listed=others[0], suggestion=suggestion)
     elif others:
-        yield fail(sku_loc, "later", urn=urn, edition=ctx.edition, listed=others[0])
+        yield fail(sku_loc, "later", urn=urn, edition=ctx.edition, listed=others[0], suggestion=suggestion)
     else:
-        yield fail(sku_loc, urn=urn, edition=ctx.edition)
+        yield fail(sku_loc, urn=urn, edition=ctx.edition, suggestion=suggestion)
 
 
-@check("health-signal", {"properties": {}}, variants=("default",))
+def _null_probe(res):
+    """(loc of the null value, [(parameter, loc in the parameter file)]) when healthProbe or its id is
+    written but evaluates to null; None otherwise."""
+    from linter.checks.secrets import _PARAM, origin
+    for path in ("properties.virtualMachineProfile.networkProfile.healthProbe",
+                 "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
+        found = lookup(res, path)
+        if found.state == "present" and found.value is None:
+            container, key = found.loc if found.loc else (None, None)
+            raw = container.get(key) if hasattr(container, "get") and key is not None else None
+            causes = []
+            for m in _PARAM.finditer(raw if isinstance(raw, str) else ""):
+                try:
+                    value, ploc = res.scope.parameter_with_loc(m.group(1))
+                except Exception:  # an undeclared parameter is the evaluator's finding (VMSS004)
+                    continue
+                if ploc and origin(res, ploc).kind == "parameter-file" and value in ("", None, [], {}):
+                    causes.append((m.group(1), ploc))
+            return found.loc, path.rsplit(".", 1)[-1], causes
+    return None
+
+
+@check("health-signal", {"properties": {}}, variants=("default", "null", "null-parameter"))
 def health_signal(ctx, target, options):
     """The set must have a load balancer health probe or the Application Health extension."""
     f = facts(ctx, target.resource)
+    if f.partial and isinstance(f.probe, Unknown) and not f.health_extensions:
+        yield unverifiable(f.probe_loc, why_unknown(f.probe))
+        return
+    if isinstance(f.probe, Unknown) and not f.health_extensions:
+        hp = lookup(target.resource, "properties.virtualMachineProfile.networkProfile.healthProbe")
+        if isinstance(hp.value, Unknown):  # the whole healthProbe is unknown: it may be null
+            yield unverifiable(hp.loc, hp.why)
+            return
     if f.probe is not MISSING and f.probe is not None:
         return
     if f.health_extensions:
@@ -320,8 +365,14 @@ def health_signal(ctx, target, options):
     if maybe:
         yield unverifiable(maybe[0].loc, "an extension's publisher or type is not known before deployment")
         return
-    ev = target.resource.evaluated()
-    _, net_loc = get(ev, "properties.virtualMachineProfile.networkProfile")
+    null = _null_probe(target.resource)
+    if null is not None:
+        loc, prop, causes = null
+        yield fail(loc, "null", property=prop)
+        for name, ploc in causes:
+            yield fail(ploc, "null-parameter", parameter=name, property=prop)
+        return
+    _, net_loc = lookup(target.resource, "properties.virtualMachineProfile.networkProfile")
     yield fail(net_loc or f.props_loc, key=True)
 
 

@@ -15,6 +15,16 @@ from linter.sim.backend import DAY, HOUR, MINUTE, Backend, Conflict, Outcomes, P
 
 RUNTIME_CODES = {"VMSS500"}  # findings the simulation plays out instead of refusing the set
 ADVICE_CODES = {"VMSS007", "VMSS008", "VMSS010"}
+POLICY_CODES = {"VMSS100"}  # your policy, not Azure's: a set without the feature still deploys
+# Azure deploys a set with a secret in a default or a SAS in plain settings: advice, not a refusal
+NOT_REFUSED_REQS = {"REQ-CREDENTIALS", "REQ-EXTERNAL", "ORCH-CREDENTIALS"}
+
+
+def azure_refuses(finding) -> bool:
+    """Whether Azure itself would refuse the set for this finding (an error it rejects at deployment)."""
+    if finding.severity != "error" or finding.code in RUNTIME_CODES | ADVICE_CODES | POLICY_CODES:
+        return False
+    return not (finding.requirements and set(finding.requirements) <= NOT_REFUSED_REQS)
 
 
 class PlanError(Exception):
@@ -201,7 +211,7 @@ def sets_from_template(path, parameters=(), edition="2026", location=None, now=N
         version = ci_get(img, "version")
         image_ref = {k: v for k, v in img.items() if isinstance(v, str) and k.lower() != "version"}
         mine = [x for x in report.findings if res.display_name() in x.resources]
-        blockers = [x for x in mine if x.severity == "error" and x.code not in RUNTIME_CODES | ADVICE_CODES]
+        blockers = [x for x in mine if azure_refuses(x)]
         out.append(SetConfig(
             name=name, capacity=cap if known else 10, capacity_known=known, zones=zones, health_signal=signal,
             service_fabric=bool(f.sf_extensions), policy=policy, disable_rollback=as_bool(dis) is True,

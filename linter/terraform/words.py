@@ -137,6 +137,13 @@ class TfRule(Rule):
         self.summary = generic(rule.summary, {})
         self.fix = {"kind": "none", "description": "vmsslint fixes JSON templates; change the .tf file yourself"}
 
+    def format_help(self, variant, params):
+        """The rule's help in Terraform's attribute names."""
+        m = REGISTRY.get(params.get("resource"))
+        words = dict(getattr(m, "words", None) or {})
+        text = self.arm.format_help(variant, params)
+        return generic(text, words) if text else text
+
     def format(self, variant, params):
         m = REGISTRY.get(params.get("resource"))
         words = dict(getattr(m, "words", None) or {})
