@@ -1,7 +1,8 @@
 """The ``vmsslint`` command line.
 
 Exit codes: 0 — nothing at or above the fail level; 1 — findings at or above it; 2 — usage error
-(unknown option, missing file, unknown rule code, broken configuration or rule file).
+(unknown option, missing file, unknown rule code, broken configuration or rule file, a file that
+cannot be written); 3 — internal error (VMSS000: a bug of vmsslint; the other files are still reported).
 Heavy modules (jsonschema, jinja2, the simulator) are imported only by the commands that use them.
 """
 
@@ -51,7 +52,12 @@ def cli():
 
 
 def _lint(**params):
-    """Check ARM templates (files or directories) for automatic OS image upgrades."""
+    """Check ARM templates (files or directories) for automatic OS image upgrades.
+
+    Exit status: 0 nothing at or above --fail-level; 1 findings at or above it; 2 usage or
+    configuration error, or a file that cannot be written; 3 internal error (VMSS000), the other
+    files' findings still reported.
+    """
     from linter import lintcmd
     try:
         prepared = lintcmd.prepare(params)
@@ -199,13 +205,16 @@ def plan_cmd(template, parameters, instances, unhealthy_before, fail_rate, fail_
                 stats[cfg.name] = planmod.monte_carlo(cfg, sc, runs, edition=docs_edition)
         plans.append(entry)
     text = report.to_json(plans, stats) if fmt == "json" else report.text(plans, stats)
-    from linter.fileio import write_atomic
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
-    if html_file:
-        write_atomic(html_file, report.html_report(plans, stats, title=f"vmsslint plan: {template}"))
+    from linter.fileio import WriteError, write_atomic
+    try:
+        if output:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+        if html_file:
+            write_atomic(html_file, report.html_report(plans, stats, title=f"vmsslint plan: {template}"))
+    except WriteError as exc:
+        raise ConfigError(str(exc)) from None
     sys.exit(1 if any(p["blockers"] for p in plans) else 0)
 
 

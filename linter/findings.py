@@ -9,8 +9,8 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 class Finding:
-    __slots__ = ("code", "name", "severity", "requirements", "file", "line", "column", "end_line",
-                 "end_column", "resource", "path", "message", "unverifiable", "fix", "src")
+    __slots__ = ("code", "name", "severity", "requirements", "_file", "line", "column", "end_line",
+                 "end_column", "_resource", "_path", "_message", "unverifiable", "fix", "src")
 
     def __init__(self, code, name, severity, requirements, src, start, end, path, message, resource="",
                  unverifiable=False, fix=None):
@@ -27,9 +27,16 @@ class Finding:
             self.line = self.column = self.end_line = self.end_column = 1
         self.resource = resource
         self.path = path
-        self.message = mask(message)
+        self.message = message
         self.unverifiable = unverifiable
         self.fix = fix
+
+    # Every text a report shows goes through :func:`display` when it is set: secrets masked,
+    # control characters and lone surrogates visibly escaped, whatever the output format.
+    file = property(lambda self: self._file, lambda self, v: setattr(self, "_file", display(v)))
+    resource = property(lambda self: self._resource, lambda self, v: setattr(self, "_resource", resource_text(v)))
+    path = property(lambda self: self._path, lambda self, v: setattr(self, "_path", display(v)))
+    message = property(lambda self: self._message, lambda self, v: setattr(self, "_message", display(v)))
 
     def sort_key(self):
         return (self.file, self.line, self.column, self.code, self.message)
@@ -87,15 +94,72 @@ def key_span(loc):
     return span(loc)
 
 
-# --- secrets ----------------------------------------------------------------------------------
+# --- secrets and unprintable text -------------------------------------------------------------
 
 _SAS_SIG = LazyRegex(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)")
 _KEYLIKE = LazyRegex(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)")
+# "adminPassword": "value" — a JSON member whose name says it holds a secret (a line of --diff, a message
+# quoting the template); an ARM expression ("[parameters('x')]") is not a secret and stays readable.
+_SECRET_MEMBER = LazyRegex(
+    r"""(?i)("[^"\n]*(?:password|passwd|pwd|secret|accountkey|sharedaccesskey|connectionstring|"""
+    r"""apikey|api_key|token|privatekey|private_key|clientsecret)[^"\n]*"\s*:\s*")((?:[^"\\\n]|\\.)*)(")""")
 
 
 def mask(text: str) -> str:
-    """Hide SAS signatures and key/password assignments in a message."""
-    if "=" not in text:
+    """Hide SAS signatures, key/password assignments and the values of secret-named JSON members.
+
+    Every output goes through it (:func:`display`): findings' messages, resources, paths and files,
+    ``--diff`` lines, and the plan and eval reports can call it too.
+    """
+    if not isinstance(text, str):
         return text
-    text = _SAS_SIG.sub(lambda m: m.group(1) + "***", text)
-    return _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
+    if "=" in text:
+        text = _SAS_SIG.sub(lambda m: m.group(1) + "***", text)
+        text = _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
+    if '"' in text and ":" in text:
+        text = _SECRET_MEMBER.sub(_mask_member, text)
+    return text
+
+
+def _mask_member(m) -> str:
+    value = m.group(2)
+    if not value or (value.startswith("[") and not value.startswith("[[") and value.endswith("]")):
+        return m.group(0)
+    return m.group(1) + "***" + m.group(3)
+
+
+# Characters no report shows raw: C0 controls but tab, DEL, C1 controls, lone surrogates (a non-UTF-8
+# file name decoded with surrogateescape, "\ud800" in a template), non-characters U+FFFE/U+FFFF,
+# line/paragraph separators and the bidirectional overrides ("Trojan source").
+_UNPRINTABLE = LazyRegex("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(m) -> str:
+    c = ord(m.group(0))
+    if 0xDC80 <= c <= 0xDCFF:  # a byte of a non-UTF-8 file name (os.fsdecode's surrogateescape)
+        return f"\\x{c - 0xDC00:02x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def clean(text: str) -> str:
+    """``text`` with every unprintable character escaped visibly: ESC is shown as ``\\x1b``, a lone
+    surrogate as ``\\ud800``, a non-UTF-8 byte of a file name as ``\\xff``; the result is always valid
+    UTF-8, XML 1.0 character data, and safe on a terminal and in CI logging commands."""
+    if not isinstance(text, str):
+        return text
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def resource_text(name) -> str:
+    """A resource's name as findings show it (:func:`display`); its NULs are linter.arm.values' markers
+    around an unknown value's expression (Unknown.describe leaks them into Resource.display_name),
+    not the template's text, and are dropped."""
+    return display(name.replace("\x00", "")) if isinstance(name, str) else name
+
+
+def display(text) -> str:
+    """What a report may show of ``text``: secrets masked, unprintable characters escaped."""
+    if not isinstance(text, str):
+        return text
+    return clean(mask(text))

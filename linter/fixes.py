@@ -97,7 +97,11 @@ def insert_member(obj: JObject, prop: str, value):
     if not obj:
         inner = text[obj.start + 1:obj.end - 1]
         if "\n" not in inner:
-            return (src, obj.start + 1, obj.end - 1, f" {member} ")
+            if not inner.strip():
+                return (src, obj.start + 1, obj.end - 1, f" {member} ")
+            # only comments inside, e.g. { /* keep this comment */ }: the member goes after them
+            at = obj.start + 1 + len(inner.rstrip())
+            return (src, at, at, f" {member}")
         indent = _indent_of(text, obj.start) + "  "
         return (src, obj.start + 1, obj.start + 1, f"{newline}{indent}{member}")
     last = list(obj.kpos)[-1]
@@ -158,19 +162,26 @@ def write(src, text: str) -> None:
     except JSONSyntaxError as exc:  # pragma: no cover - an edit bug; never write a broken file
         raise RuntimeError(f"{src.path}: the fixed text does not parse ({exc.message}); nothing written") from None
     from linter.fileio import write_atomic
-    write_atomic(src.path, text.encode("utf-16" if src.encoding == "utf-16" else src.encoding))
+    codec = src.encoding if src.encoding != "utf-8-sig" else "utf-8"
+    write_atomic(src.path, getattr(src, "bom", b"") + text.encode(codec, errors="surrogatepass"))
 
 
 def diff(src, text: str) -> str:
     """A unified diff for a person to read; SAS signatures and passwords in it are masked."""
     import difflib
 
-    from linter.findings import mask
+    from linter.findings import display
     name = src.display.replace("\\", "/").lstrip("/")
     out = []
-    for line in difflib.unified_diff(src.text.splitlines(keepends=True), text.splitlines(keepends=True),
-                                     fromfile=f"a/{name}", tofile=f"b/{name}"):
-        line = mask(line)
+    for line in difflib.unified_diff(_lines(src.text), _lines(text), fromfile=f"a/{name}", tofile=f"b/{name}"):
+        # one function masks secrets and escapes control characters in every output, a diff's lines too
+        body = line.rstrip("\r\n")
+        line = display(body) + line[len(body):]
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
+
+def _lines(text: str) -> list:
+    """Lines split at LF only (CRLF kept), unlike str.splitlines, which also splits at \\x0c, U+2028, ..."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

@@ -62,6 +62,8 @@ LINT_OPTIONS = (
     Opt("quiet", "-q", "--quiet", flag=True, help="Print findings only, no summary."),
     Opt("verbose", "-v", "--verbose", flag=True,
         help="Say which files were skipped and which parameter files were used."),
+    Opt("allow_linked_outside", "--allow-linked-outside", flag=True,
+        help="Follow linked templates (relativePath) outside the linted template's own directory tree."),
 )
 
 
