@@ -100,9 +100,16 @@ _SAS_SIG = LazyRegex(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)")
 _KEYLIKE = LazyRegex(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)")
 # "adminPassword": "value" — a JSON member whose name says it holds a secret (a line of --diff, a message
 # quoting the template); an ARM expression ("[parameters('x')]") is not a secret and stays readable.
+_SECRET_WORDS = (r"password|passwd|pwd|secret|accountkey|sharedaccesskey|connectionstring|apikey|api_key|token|"
+                 r"privatekey|private_key|clientsecret|sastoken|saskey")
 _SECRET_MEMBER = LazyRegex(
-    r"""(?i)("[^"\n]*(?:password|passwd|pwd|secret|accountkey|sharedaccesskey|connectionstring|"""
-    r"""apikey|api_key|token|privatekey|private_key|clientsecret)[^"\n]*"\s*:\s*")((?:[^"\\\n]|\\.)*)(")""")
+    r"""(?i)("[^"\n]*(?:""" + _SECRET_WORDS + r""")[^"\n]*"\s*:\s*")((?:[^"\\\n]|\\.)*)(")""")
+_SECRET_NAME = LazyRegex(r"(?i)" + _SECRET_WORDS)
+
+
+def secret_name(name) -> bool:
+    """Whether a property or parameter name says it holds a secret (adminPassword, clientSecret, ...)."""
+    return isinstance(name, str) and _SECRET_NAME.search(name) is not None
 
 
 def mask(text: str) -> str:

@@ -173,7 +173,8 @@ def diff(src, text: str) -> str:
     from linter.findings import display
     name = src.display.replace("\\", "/").lstrip("/")
     out = []
-    for line in difflib.unified_diff(_lines(src.text), _lines(text), fromfile=f"a/{name}", tofile=f"b/{name}"):
+    old, new = mask_secret_values(src.text), mask_secret_values(text)
+    for line in difflib.unified_diff(_lines(old), _lines(new), fromfile=f"a/{name}", tofile=f"b/{name}"):
         # one function masks secrets and escapes control characters in every output, a diff's lines too
         body = line.rstrip("\r\n")
         line = display(body) + line[len(body):]
@@ -185,3 +186,38 @@ def _lines(text: str) -> list:
     """Lines split at LF only (CRLF kept), unlike str.splitlines, which also splits at \\x0c, U+2028, ..."""
     parts = text.split("\n")
     return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def mask_secret_values(text: str) -> str:
+    """``text`` (JSON) with the secrets it holds replaced by ``***``: string values of members named like
+    a secret (adminPassword, clientSecret, ...), and the ``defaultValue`` (template) or ``value``
+    (parameter file) of a parameter that is secure or named like a secret, wherever they are on their
+    own line.  Expressions (``[parameters('x')]``) stay readable.  Unparseable text is returned as is
+    (:func:`linter.findings.mask` still masks what it recognises line by line)."""
+    from linter.findings import secret_name
+    from linter.jsonc import JSONSyntaxError, parse
+    from linter.source import SourceFile
+    try:
+        root, _ = parse(SourceFile("", text))
+    except (JSONSyntaxError, RecursionError, ValueError):
+        return text
+    spans = []
+    stack = [(root, False)]
+    while stack:
+        node, secure = stack.pop()
+        if isinstance(node, JObject):
+            typ = node.get("type") if isinstance(node.get("type"), str) else ""
+            here = secure or typ.lower() in ("securestring", "secureobject")
+            for key, value in node.items():
+                named = secret_name(key)
+                if isinstance(value, str) and (named or (here and key.lower() in ("defaultvalue", "value"))):
+                    if value and not (value.startswith("[") and not value.startswith("[[") and value.endswith("]")):
+                        spans.append(node.vpos[key])
+                elif isinstance(value, (JObject, JArray)):
+                    # a parameter named like a secret: its defaultValue / value are secret too
+                    stack.append((value, named and isinstance(value, JObject)))
+        elif isinstance(node, JArray):
+            stack.extend((v, False) for v in node if isinstance(v, (JObject, JArray)))
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + '"***"' + text[end:]
+    return text
