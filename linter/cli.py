@@ -65,7 +65,7 @@ def _lint(**params):
         raise ConfigError(str(exc)) from None
     except lintcmd.CommandError as exc:
         raise UsageError(str(exc)) from None
-    sys.exit(lintcmd.run(params, prepared))
+    sys.exit(lintcmd.run_guarded(params, prepared))
 
 
 for _opt in reversed(LINT_OPTIONS):

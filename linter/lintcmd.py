@@ -115,12 +115,12 @@ def prepare(p: dict):
 EXIT_INTERNAL = 3
 
 
-def run(p: dict, prepared) -> int:
-    """Lint, print or write the report; returns the exit code (0, 1, 2 when a file cannot be written,
-    3 after an internal error — the other files' findings are still reported)."""
+def run_guarded(p: dict, prepared) -> int:
+    """:func:`run`, with the exit code of a file that cannot be written (2) and of a bug of ours (3)
+    instead of a traceback."""
     from linter.fileio import WriteError
     try:
-        return _run(p, prepared)
+        return run(p, prepared)
     except WriteError as exc:
         sys.stderr.write(f"vmsslint: error: {_shown(str(exc))}\n")
         return 2
@@ -152,7 +152,9 @@ def _write_out(data: str) -> None:
     out.flush()
 
 
-def _run(p: dict, prepared) -> int:
+def run(p: dict, prepared) -> int:
+    """Lint, print or write the report; returns the exit code (0, 1, or 3 after an internal error — the
+    other files' findings are still reported)."""
     from linter import loader
     from linter.engine import worst
     from linter.findings import SEVERITY_RANK, display
