@@ -130,9 +130,18 @@ def test_a_fifo_in_a_linted_directory_is_reported_not_read(tmp_path):
 def test_devices_are_not_read(device):
     if not os.path.exists(device):
         pytest.skip(f"no {device} here")
-    r = subprocess.run([sys.executable, "-m", "linter", "lint", device], capture_output=True, timeout=60,
-                       stdin=subprocess.PIPE)  # /dev/stdin: a pipe nobody writes to, held open
-    assert r.returncode == 1 and b"not a regular file" in r.stdout and b"Traceback" not in r.stderr
+    # /dev/stdin: a pipe nobody writes to and nobody closes while the command runs (reading it would hang)
+    proc = subprocess.Popen([sys.executable, "-m", "linter", "lint", device], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        code = proc.wait(timeout=60)
+        out, err = proc.stdout.read(), proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert code == 1 and b"not a regular file" in out and b"Traceback" not in err
 
 
 def test_linked_templates_stay_in_the_templates_tree(tmp_path):
@@ -302,8 +311,9 @@ def test_an_unreadable_subdirectory_is_reported(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("bom,codec", [(b"", "utf-8"), (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF8 * 2, "utf-8"),
                                        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
-                                       (codecs.BOM_UTF16_BE * 2, "utf-16-be")])
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+                                       (codecs.BOM_UTF16_BE * 2, "utf-16-be")],
+                         ids=["utf8", "utf8-bom", "utf8-double-bom", "utf16le", "utf16be", "utf16be-double-bom"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_fix_is_byte_exact_over_encodings_line_endings_and_comments(tmp_path, bom, codec, newline):
     text = json.dumps(template(vmss(**PINNED)), indent=2, ensure_ascii=False)
     text = text.replace('"vmss"', '"vmss" /* ünïcode comment */', 1).replace('"resources"', '// a line comment\n  "resources"')
@@ -349,7 +359,8 @@ def deep_yaml(n):
     ("pyproject.toml", b"[tool.vmsslint]\nselect = [\"VMSS2\"] # \xff\n", "not valid UTF-8"),
     ("pyproject.toml", "[tool.vmsslint]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
     ("pyproject.toml", "[tool.vmsslint]\ncredential-horizon-days = " + "9" * 5000 + "\n", "TOML"),
-])
+], ids=["yaml-aliases", "yaml-not-utf8", "yaml-5000-deep", "yaml-5000-digits", "yaml-beyond-64-bits", "toml-tool-5",
+        "toml-bad-byte", "toml-5000-deep", "toml-5000-digits"])
 def test_broken_configuration_is_a_clear_error_naming_the_file(tmp_path, name, content, words):
     t = write(tmp_path / "t.json", template(vmss()))
     cfg = write(tmp_path / name, content)
@@ -365,7 +376,7 @@ def test_broken_configuration_is_a_clear_error_naming_the_file(tmp_path, name, c
     (b"image: Canonical:x:y\n# \xff\n", "not valid UTF-8"),
     ("zones: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
     ("instances: " + "9" * 5000 + "\n", "integer"),
-])
+], ids=["aliases", "not-utf8", "5000-deep", "5000-digits"])
 def test_broken_generate_spec_is_a_clear_error(tmp_path, content, words):
     spec = write(tmp_path / "spec.yaml", content)
     start = time.monotonic()
@@ -380,7 +391,7 @@ def test_broken_generate_spec_is_a_clear_error(tmp_path, content, words):
     ("[" * 100000 + "]" * 100000, "nested"),
     (b'{"format": "vmsslint-baseline/1", "findings": [], "x": "\xff"}', "not valid UTF-8"),
     ('{"format": "vmsslint-baseline/1", "findings": [], "n": ' + "9" * 5000 + "}", "not a usable JSON value"),
-])
+], ids=["fingerprint-list", "100000-deep", "not-utf8", "5000-digits"])
 def test_broken_baseline_is_a_clear_error(tmp_path, content, words):
     t = write(tmp_path / "t.json", template(vmss()))
     b = write(tmp_path / "b.json", content)
