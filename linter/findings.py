@@ -146,11 +146,11 @@ def _escape_char(m) -> str:
     c = ord(m.group(0))
     if 0xDC80 <= c <= 0xDCFF:  # a byte of a non-UTF-8 file name (os.fsdecode's surrogateescape)
         return f"\\x{c - 0xDC00:02x}"
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    return f"\\u{c:04x}"  # as linter.arm.values.visible writes them
 
 
 def clean(text: str) -> str:
-    """``text`` with every unprintable character escaped visibly: ESC is shown as ``\\x1b``, a lone
+    """``text`` with every unprintable character escaped visibly: ESC is shown as ``\\u001b``, a lone
     surrogate as ``\\ud800``, a non-UTF-8 byte of a file name as ``\\xff``; the result is always valid
     UTF-8, XML 1.0 character data, and safe on a terminal and in CI logging commands."""
     if not isinstance(text, str):

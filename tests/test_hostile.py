@@ -53,7 +53,7 @@ def test_every_format_writes_valid_utf8_and_escapes_control_characters(hostile_d
     text = check_output(fmt, out)
     assert "\x1b" not in text and "\ud800" not in text.encode("utf-8").decode("utf-8", "surrogatepass")
     if fmt in ("text", "github", "azure", "junit"):  # the escapes are visible where people read them
-        assert "evil\\x1b[2J\\ud800\\x01\\u202ex" in text and "bad\\xff\\x1b.json" in text
+        assert "evil\\u001b[2J\\ud800\\u0001\\u202ex" in text and "bad\\xff\\u001b.json" in text
     # -o writes the same bytes
     dest = tmp_path_factory.mktemp("o") / f"report.{fmt}"
     code, out, err = cli("lint", "--format", fmt, "-o", dest, hostile_dir)
@@ -64,7 +64,7 @@ def test_every_format_writes_valid_utf8_and_escapes_control_characters(hostile_d
 def test_control_characters_are_escaped_visibly_in_text():
     from linter.findings import clean
     assert clean("a\x1b[2Jb\x00\x7f\x85\ud800\udcff\u2028\u202e\tz") == \
-        "a\\x1b[2Jb\\x00\\x7f\\x85\\ud800\\xff\\u2028\\u202e\tz"
+        "a\\u001b[2Jb\\u0000\\u007f\\u0085\\ud800\\xff\\u2028\\u202e\tz"
     assert clean("plain é ü 中") == "plain é ü 中"
 
 
