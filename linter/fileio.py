@@ -7,11 +7,14 @@ import stat
 
 
 class WriteError(OSError):
-    """A file that cannot be written; the message names it and says why (exit 2, never a traceback)."""
+    """A file that cannot be written; the message names it and says why (exit 2, never a traceback).
+    ``filename`` and ``strerror`` are set too, for callers that format an OSError themselves."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+        if message.startswith("cannot write ") and ": " in message:
+            self.filename, self.strerror = message[len("cannot write "):].split(": ", 1)
 
     def __str__(self):
         return self.message
