@@ -23,17 +23,32 @@ def dump(findings) -> str:
     return json.dumps({"format": FORMAT, "vmsslint": __version__, "findings": entries}, indent=2) + "\n"
 
 
+#: A baseline of a large estate is a few MB; 64 MB is far beyond any.
+MAX_BYTES = 64 * 1024 * 1024
+
+
 def load(path: str) -> collections.Counter:
+    from linter.fileio import ReadError, read_text
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise ValueError(f"cannot read: {exc.strerror}") from None
+        doc = json.loads(read_text(path, MAX_BYTES))
+    except ReadError as exc:
+        raise ValueError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("nested far deeper than a baseline is; not a vmsslint baseline") from None
+    except ValueError as exc:  # an integer beyond Python's digit limit
+        raise ValueError(f"not a usable JSON value: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("findings"), list):
         raise ValueError(f"not a vmsslint baseline (expected \"format\": \"{FORMAT}\"); write one with --write-baseline")
-    return collections.Counter(e.get("fingerprint") for e in doc["findings"] if isinstance(e, dict))
+    out: collections.Counter = collections.Counter()
+    for i, entry in enumerate(doc["findings"]):
+        fp = entry.get("fingerprint") if isinstance(entry, dict) else None
+        if not isinstance(fp, str):
+            raise ValueError(f"findings[{i}]: \"fingerprint\" must be a string, not "
+                             f"{type(fp).__name__ if fp is not None else 'missing'}")
+        out[fp] += 1
+    return out
 
 
 def subtract(findings, known: collections.Counter):

@@ -1,7 +1,8 @@
 """The ``vmsslint`` command line.
 
 Exit codes: 0 — nothing at or above the fail level; 1 — findings at or above it; 2 — usage error
-(unknown option, missing file, unknown rule code, broken configuration or rule file).
+(unknown option, missing file, unknown rule code, broken configuration or rule file, a file that
+cannot be written); 3 — internal error (VMSS000: a bug of vmsslint; the other files are still reported).
 Heavy modules (jsonschema, jinja2, the simulator) are imported only by the commands that use them.
 """
 
@@ -51,7 +52,12 @@ def cli():
 
 
 def _lint(**params):
-    """Check ARM templates (files or directories) for automatic OS image upgrades."""
+    """Check ARM templates (files or directories) for automatic OS image upgrades.
+
+    Exit status: 0 nothing at or above --fail-level; 1 findings at or above it; 2 usage or
+    configuration error, or a file that cannot be written; 3 internal error (VMSS000), the other
+    files' findings still reported.
+    """
     from linter import lintcmd
     try:
         prepared = lintcmd.prepare(params)
@@ -59,7 +65,7 @@ def _lint(**params):
         raise ConfigError(str(exc)) from None
     except lintcmd.CommandError as exc:
         raise UsageError(str(exc)) from None
-    sys.exit(lintcmd.run(params, prepared))
+    sys.exit(lintcmd.run_guarded(params, prepared))
 
 
 for _opt in reversed(LINT_OPTIONS):

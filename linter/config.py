@@ -44,11 +44,15 @@ def find(start_paths) -> str | None:
 
 
 def _has_tool_section(path: str) -> bool:
+    """Whether a pyproject.toml configures vmsslint (read as bytes: a file with a bad byte that has the
+    section is reported when loaded, not silently ignored)."""
+    from linter.fileio import ReadError, read_bytes
+    from linter.specfile import MAX_BYTES
     try:
-        with open(path, encoding="utf-8") as fh:
-            return "[tool.vmsslint" in fh.read()
-    except (OSError, UnicodeDecodeError):
-        return False
+        data = read_bytes(path, MAX_BYTES)
+    except ReadError as exc:
+        return "not a regular file" not in str(exc) and "cannot read" not in str(exc)
+    return b"[tool.vmsslint" in data
 
 
 def load(path: str | None) -> Config:
@@ -71,14 +75,24 @@ def _read_and_validate(path: str, schema_path: str) -> dict:
             import tomllib
         except ImportError:  # Python < 3.11
             import tomli as tomllib
+        from linter.fileio import ReadError, read_text
         try:
-            with open(path, "rb") as fh:
-                doc = tomllib.load(fh)
+            doc = tomllib.loads(read_text(path, specfile.MAX_BYTES))
+        except ReadError as exc:
+            raise ConfigFileError(f"{path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
-        data = doc.get("tool", {}).get("vmsslint", {})
+        except RecursionError:
+            raise ConfigFileError(f"{path}: nested deeper than {specfile.MAX_DEPTH} levels") from None
+        except ValueError as exc:  # an integer beyond Python's digit limit
+            raise ConfigFileError(f"{path}: not a usable TOML value: {exc}") from None
+        tool = doc.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigFileError(f"{path}: 'tool' must be a table ([tool.vmsslint]), not {type(tool).__name__}")
+        data = tool.get("vmsslint", {})
         if not isinstance(data, dict):
             raise ConfigFileError(f"{path}: [tool.vmsslint] must be a table of settings")
+        specfile.check_values(data, ConfigFileError, f"{path}: [tool.vmsslint]")
         specfile.validate(data, os.path.basename(schema_path), ConfigFileError, f"{path}: [tool.vmsslint]")
     else:
         data = specfile.load(path, os.path.basename(schema_path), ConfigFileError, "a mapping of settings")

@@ -97,7 +97,11 @@ def insert_member(obj: JObject, prop: str, value):
     if not obj:
         inner = text[obj.start + 1:obj.end - 1]
         if "\n" not in inner:
-            return (src, obj.start + 1, obj.end - 1, f" {member} ")
+            if not inner.strip():
+                return (src, obj.start + 1, obj.end - 1, f" {member} ")
+            # only comments inside, e.g. { /* keep this comment */ }: the member goes after them
+            at = obj.start + 1 + len(inner.rstrip())
+            return (src, at, at, f" {member}")
         indent = _indent_of(text, obj.start) + "  "
         return (src, obj.start + 1, obj.start + 1, f"{newline}{indent}{member}")
     last = list(obj.kpos)[-1]
@@ -158,19 +162,62 @@ def write(src, text: str) -> None:
     except JSONSyntaxError as exc:  # pragma: no cover - an edit bug; never write a broken file
         raise RuntimeError(f"{src.path}: the fixed text does not parse ({exc.message}); nothing written") from None
     from linter.fileio import write_atomic
-    write_atomic(src.path, text.encode("utf-16" if src.encoding == "utf-16" else src.encoding))
+    codec = src.encoding if src.encoding != "utf-8-sig" else "utf-8"
+    write_atomic(src.path, getattr(src, "bom", b"") + text.encode(codec, errors="surrogatepass"))
 
 
 def diff(src, text: str) -> str:
     """A unified diff for a person to read; SAS signatures and passwords in it are masked."""
     import difflib
 
-    from linter.findings import mask
+    from linter.findings import display
     name = src.display.replace("\\", "/").lstrip("/")
     out = []
-    for line in difflib.unified_diff(src.text.splitlines(keepends=True), text.splitlines(keepends=True),
-                                     fromfile=f"a/{name}", tofile=f"b/{name}"):
-        line = mask(line)
+    old, new = mask_secret_values(src.text), mask_secret_values(text)
+    for line in difflib.unified_diff(_lines(old), _lines(new), fromfile=f"a/{name}", tofile=f"b/{name}"):
+        # one function masks secrets and escapes control characters in every output, a diff's lines too
+        body = line.rstrip("\r\n")
+        line = display(body) + line[len(body):]
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
+
+def _lines(text: str) -> list:
+    """Lines split at LF only (CRLF kept), unlike str.splitlines, which also splits at \\x0c, U+2028, ..."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def mask_secret_values(text: str) -> str:
+    """``text`` (JSON) with the secrets it holds replaced by ``***``: string values of members named like
+    a secret (adminPassword, clientSecret, ...), and the ``defaultValue`` (template) or ``value``
+    (parameter file) of a parameter that is secure or named like a secret, wherever they are on their
+    own line.  Expressions (``[parameters('x')]``) stay readable.  Unparseable text is returned as is
+    (:func:`linter.findings.mask` still masks what it recognises line by line)."""
+    from linter.findings import secret_name
+    from linter.jsonc import JSONSyntaxError, parse
+    from linter.source import SourceFile
+    try:
+        root, _ = parse(SourceFile("", text))
+    except (JSONSyntaxError, RecursionError, ValueError):
+        return text
+    spans = []
+    stack = [(root, False)]
+    while stack:
+        node, secure = stack.pop()
+        if isinstance(node, JObject):
+            typ = node.get("type") if isinstance(node.get("type"), str) else ""
+            here = secure or typ.lower() in ("securestring", "secureobject")
+            for key, value in node.items():
+                named = secret_name(key)
+                if isinstance(value, str) and (named or (here and key.lower() in ("defaultvalue", "value"))):
+                    if value and not (value.startswith("[") and not value.startswith("[[") and value.endswith("]")):
+                        spans.append(node.vpos[key])
+                elif isinstance(value, (JObject, JArray)):
+                    # a parameter named like a secret: its defaultValue / value are secret too
+                    stack.append((value, named and isinstance(value, JObject)))
+        elif isinstance(node, JArray):
+            stack.extend((v, False) for v in node if isinstance(v, (JObject, JArray)))
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + '"***"' + text[end:]
+    return text

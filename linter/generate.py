@@ -383,14 +383,43 @@ def render_terraform(context: dict) -> dict:
 
 
 def write(files: dict, directory: str, force: bool) -> list:
-    """Write all files or none: refuses to overwrite without ``force``; each file atomically."""
-    os.makedirs(directory, exist_ok=True)
+    """Write all files or none: refuses to overwrite without ``force``; each file atomically.
+
+    Every destination is checked before the first file is written (a directory where a file should
+    go, a file where the output directory should be), so that a refusal leaves nothing half done.
+    """
+    import stat
+
+    from linter.fileio import WriteError, write_atomic
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise GenerateError(f"-o {directory}: it is a file, not a directory; nothing written")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        why = "a part of the path is a file, not a directory" if isinstance(exc, (NotADirectoryError, FileExistsError)) \
+            else (exc.strerror or str(exc))
+        raise GenerateError(f"-o {directory}: cannot create the directory: {why}; nothing written") from None
     paths = {name: os.path.join(directory, name) for name in files}
-    existing = [p for p in paths.values() if os.path.exists(p)]
+    existing = [p for p in paths.values() if os.path.lexists(p)]
     if existing and not force:
         raise GenerateError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
                             f"use --force to overwrite")
-    from linter.fileio import write_atomic
-    for name, path in paths.items():
-        write_atomic(path, files[name])
+    for path in existing:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise GenerateError(f"{path}: cannot overwrite it ({exc.strerror}); nothing written") from None
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise GenerateError(f"{path} is {what}; nothing written")
+    if not os.access(directory, os.W_OK):
+        raise GenerateError(f"-o {directory}: the directory is not writable; nothing written")
+    written = []
+    try:
+        for name, path in paths.items():
+            write_atomic(path, files[name])
+            written.append(path)
+    except WriteError as exc:
+        raise GenerateError(f"{exc}" + (f" (already written: {', '.join(written)})" if written else
+                                        "; nothing written")) from None
     return list(paths.values())

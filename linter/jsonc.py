@@ -89,6 +89,9 @@ _LITERALS = {"true": True, "false": False, "null": None}
 _VALUE, _VALUE_OR_CLOSE, _KEY_OR_CLOSE, _COLON, _COMMA_OR_CLOSE, _DONE = range(6)
 
 
+_INT64 = 1 << 63  # ARM integers are 64-bit (JSON.NET reads larger ones as BigInteger, which ARM refuses)
+
+
 def parse(src: SourceFile):
     """Parse ``src.text``; returns ``(value, duplicates)`` or raises :class:`JSONSyntaxError`."""
     text = src.text
@@ -170,6 +173,9 @@ def parse(src: SourceFile):
                 raise JSONSyntaxError(_expected(state, stack, f"'{tok}'"), start)
             if "." in tok or "e" in tok or "E" in tok:
                 value = float(tok)
+            elif len(tok) > 20 or not -_INT64 <= int(tok) < _INT64:
+                raise JSONSyntaxError(f"integer {tok[:24]}{'...' if len(tok) > 24 else ''} ({len(tok.lstrip('-'))} "
+                                      f"digits) is out of range: ARM integers are 64-bit", start)
             else:
                 value = int(tok)
         elif m.group(4) is not None:

@@ -23,7 +23,7 @@ def main(argv=None):
                 prepared = None  # click reports it, with the usage text where it belongs
             if prepared is not None:
                 try:
-                    code = lintcmd.run(params, prepared)
+                    code = lintcmd.run_guarded(params, prepared)
                 except KeyboardInterrupt:
                     code = 130
                 except BrokenPipeError:

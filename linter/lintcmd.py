@@ -148,13 +148,58 @@ def prepare(p: dict):
     return Engine(settings, rules), settings
 
 
+#: Exit status of a run that hit an internal error (VMSS000): not "findings" (1), not a usage error (2).
+EXIT_INTERNAL = 3
+
+
+def run_guarded(p: dict, prepared) -> int:
+    """:func:`run`, with the exit code of a file that cannot be written (2) and of a bug of ours (3)
+    instead of a traceback."""
+    from linter.fileio import WriteError
+    try:
+        return run(p, prepared)
+    except WriteError as exc:
+        sys.stderr.write(f"vmsslint: error: {_shown(str(exc))}\n")
+        return 2
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # a bug of ours: say so, with its own exit status, not as "findings"
+        if os.environ.get("VMSSLINT_DEBUG"):
+            raise
+        sys.stderr.write(f"vmsslint: internal error ({type(exc).__name__}: {_shown(str(exc))}); please report it "
+                         f"(VMSSLINT_DEBUG=1 shows the traceback)\n")
+        return EXIT_INTERNAL
+
+
+def _shown(text: str) -> str:
+    from linter.findings import display
+    return display(text)
+
+
+def _write_out(data: str) -> None:
+    """The report on standard output, always as UTF-8 (whatever the locale says)."""
+    out = sys.stdout
+    buf = getattr(out, "buffer", None)
+    if buf is None:
+        out.write(data)
+    else:
+        out.flush()
+        buf.write(data.encode("utf-8", errors="replace"))
+        buf.flush()
+    out.flush()
+
+
 def run(p: dict, prepared) -> int:
-    """Lint, print or write the report; returns the exit code."""
+    """Lint, print or write the report; returns the exit code (0, 1, or 3 after an internal error — the
+    other files' findings are still reported)."""
+    from linter import loader
     from linter.engine import worst
-    from linter.findings import SEVERITY_RANK
+    from linter.findings import SEVERITY_RANK, display
     from linter.output import FORMATTERS
     engine, settings = prepared
+    loader.ALLOW_LINKED_OUTSIDE = bool(p.get("allow_linked_outside"))
     paths = list(p["paths"]) or ["."]  # no path: the current directory, as ruff does
+    unreadable = _unreadable_dirs(paths)
     if p.get("show_settings"):
         from linter.settingsview import render_settings
         sys.stdout.write(render_settings(p, settings))
@@ -163,7 +208,6 @@ def run(p: dict, prepared) -> int:
         from linter.terraform.readiness import CountingEngine
         engine = CountingEngine(settings, engine.all_rules)
     if "-" in paths:
-        from linter import loader
         from linter.source import MAX_FILE_BYTES
         loader.STDIN["-"] = (sys.stdin.buffer.read(MAX_FILE_BYTES + 1), p.get("stdin_filename"))
     report = engine.lint_paths(paths)
@@ -173,10 +217,14 @@ def run(p: dict, prepared) -> int:
         edited, fixed = fixes.apply(report.findings, unsafe=p["unsafe_fixes"])
         if p["diff"]:
             text = "".join(fixes.diff(src, new) for src, new in edited.items() if new != src.text)
-            sys.stdout.write(text)
+            _write_out(text)
             sys.stderr.write(f"{len(fixed)} fix{'es' if len(fixed) != 1 else ''} available"
                              f"{'' if p['unsafe_fixes'] else ' (more may be with --unsafe-fixes)'}; no file changed\n")
             return 1 if text else 0
+        from linter.fileio import clean_stale
+        for entry in report.inputs:  # temporary files a killed --fix left beside these files
+            for name in [entry["template"], *entry["parameters"]]:
+                clean_stale(name)
         changed = [src for src, new in edited.items() if new != src.text]
         for src in changed:
             fixes.write(src, edited[src])
@@ -186,6 +234,9 @@ def run(p: dict, prepared) -> int:
             report = engine.lint_paths(paths)
         report.fixed = len(fixed)
         report.notes.append(f"fixed {len(fixed)} finding(s) in {len(changed)} file(s)")
+    _report_unreadable(engine, report, unreadable)
+    if not settings.selected("VMSS000"):
+        report.findings = [f for f in report.findings if f.code != "VMSS000"]
     if p["write_baseline"]:
         from linter import baseline
         from linter.fileio import write_atomic
@@ -197,6 +248,11 @@ def run(p: dict, prepared) -> int:
         report.findings, report.baselined = baseline.subtract(report.findings, settings.baseline)
     if settings.config_path:
         report.notes.insert(0, f"configuration from {settings.config_path}")
+    # what reaches a report: file names and notes masked and escaped like the findings' texts
+    report.notes = [display(n) for n in report.notes]
+    report.clean_files = [display(n) for n in report.clean_files]
+    report.inputs = [{**e, "template": display(e["template"]), "parameters": [display(x) for x in e["parameters"]]}
+                     for e in report.inputs]
     if p["verbose"]:
         for note in report.notes:
             sys.stderr.write(f"note: {note}\n")
@@ -231,8 +287,41 @@ def run(p: dict, prepared) -> int:
         from linter.fileio import write_atomic
         write_atomic(p["output"], text)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_out(text)
+    if any(f.code == "VMSS000" for f in report.findings):
+        return EXIT_INTERNAL
     if p["exit_zero"]:
         return 0
     return 1 if worst(report.findings) >= SEVERITY_RANK[settings.fail_level] else 0
+
+
+def _unreadable_dirs(paths) -> list:
+    """Directories under the named ones that cannot be listed, as (path, reason): the lint walk would
+    skip them without a word."""
+    from linter.engine import SKIP_DIRS
+    out = []
+    for path in paths:
+        if not os.path.isdir(path):
+            continue
+        seen = []
+
+        def onerror(exc, seen=seen):
+            seen.append((exc.filename or path, exc.strerror or str(exc)))
+
+        for root, dirs, _files in os.walk(path, onerror=onerror):
+            dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
+        out += seen
+    return out
+
+
+def _report_unreadable(engine, report, unreadable):
+    from linter.findings import Finding
+    from linter.loader import _display
+    from linter.source import SourceFile
+    if not unreadable or not engine.settings.selected("VMSS001"):
+        return
+    rule = engine.by_code.get("VMSS001")
+    for path, why in unreadable:
+        report.findings.append(Finding("VMSS001", rule.name if rule else "invalid-json", "error", [],
+                                       SourceFile(path, "", _display(path)), 0, 0, "",
+                                       f"cannot read this directory: {why}; the files in it were not checked"))

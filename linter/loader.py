@@ -11,6 +11,10 @@ from linter.source import MAX_FILE_BYTES, LoadError, SourceFile
 
 TEMPLATE, PARAMETERS, OTHER, BROKEN = "template", "parameters", "other", "broken"
 
+#: Follow a linked template's relativePath outside the linted template's own directory tree
+#: (``vmsslint lint --allow-linked-outside``); by default such a link is reported and not read.
+ALLOW_LINKED_OUTSIDE = False
+
 
 class Loaded:
     """One read file: its source, parsed root, kind and load problems."""
@@ -151,12 +155,25 @@ def parameter_values(loaded_files: list[Loaded]) -> tuple[dict, list]:
     return values, problems
 
 
-def build(template: Loaded, parameter_files: list[Loaded], options: Options, cache: dict | None = None):
+def _inside(path: str, tree: str) -> bool:
+    try:
+        return os.path.commonpath([path, tree]) == tree
+    except ValueError:  # another drive
+        return False
+
+
+def build(template: Loaded, parameter_files: list[Loaded], options: Options, cache: dict | None = None,
+          allow_outside: bool | None = None):
     """The evaluated deployment of a template; linked templates are read through ``cache``."""
     values, _ = parameter_values([p for p in parameter_files if p.kind != BROKEN])
     cache = cache if cache is not None else {}
+    allow_outside = ALLOW_LINKED_OUTSIDE if allow_outside is None else allow_outside
+    tree = os.path.dirname(os.path.realpath(template.src.path))
 
     def load_linked(path):
+        if not allow_outside and not _inside(os.path.realpath(path), tree):
+            raise ValueError(f"it is outside the template's directory ({_display(tree) or '.'}), so it is not read; "
+                             f"pass --allow-linked-outside to follow links out of it")
         key = os.path.abspath(path)
         if key not in cache:
             cache[key] = read(path)

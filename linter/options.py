@@ -89,6 +89,8 @@ LINT_OPTIONS = (
     Opt("verbose", "-v", "--verbose", flag=True,
         help="Say which files were skipped and which parameter files were used; print the traceback of an "
              "internal error."),
+    Opt("allow_linked_outside", "--allow-linked-outside", flag=True,
+        help="Follow linked templates (relativePath) outside the linted template's own directory tree."),
 )
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from linter.checks.vmss import facts  # noqa: E402
 from linter.engine import Context, Engine, Report, Settings, iter_json_files  # noqa: E402
+from linter.findings import resource_text  # noqa: E402
 from linter.rules import load_rules  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def main(root: str, edition: str = "2026") -> str:
         ctx = Context(dep, engine.settings)
         for res in dep.resources:
             if res.type_lower == "microsoft.compute/virtualmachinescalesets" and not res.existing:
-                key = (os.path.relpath(path, root), res.display_name())
+                key = (os.path.relpath(path, root), resource_text(res.display_name()))
                 sets.setdefault(key, set())
                 if facts(ctx, res).auto is True:
                     enabled.add(key)

@@ -94,10 +94,10 @@ def test_github_and_azure_escape_their_delimiters(tmp_path):
     report.findings.append(Finding("VMSS200", "n", "warning", [], src, 0, 1, "/", "50% done; a]b\nnext"))
     gh = FORMATTERS["github"](report, {})
     assert gh == ("::warning file=dir%2Cx/a%3Ab.json,line=1,col=1,endLine=1,endColumn=2,title=VMSS200::"
-                  "50%25 done; a]b%0Anext\n")
+                  "50%25 done; a]b\\u000anext\n")  # a newline in a message is escaped visibly (one line a finding)
     az = FORMATTERS["azure"](report, {})
     assert az == ("##vso[task.logissue type=warning;sourcepath=dir,x/a:b.json;linenumber=1;columnnumber=1;"
-                  "code=VMSS200]50%AZP25 done%3B a%5Db%0Anext\n")
+                  "code=VMSS200]50%AZP25 done%3B a%5Db\\u000anext\n")
 
 
 def test_info_findings_are_skipped_in_junit_and_never_warnings_in_azure(tmp_path):

@@ -247,7 +247,7 @@ def test_plan_into_a_missing_directory_writes_nothing(gallery, tmp_path):
                                                                            "99999999 is not in the set"),
     ("events:\n  - {at: P99999999999Y, action: maintenance, count: 2}\n",
      "events.0.at 'P99999999999Y' is out of range"),
-    ("events:\n  - {at: 999999999999999999999999, action: cancel}\n", "events.0.at"),
+    ("events:\n  - {at: 999999999999999999999999, action: cancel}\n", "events[0].at"),
     ("fail-rate: .nan\n", "fail rate nan is not a number from 0 to 1"),
 ])
 def test_bad_scenario_files_are_clear_messages(gallery, tmp_path, scenario, message):
