@@ -22,9 +22,10 @@ def build(tmp_path, **choices):
     return out, files
 
 
-def lint_clean(out, edition):
-    report = lint(out / "azuredeploy.json", edition=edition)
-    bad = [f"{f.code} {f.severity} {f.message}" for f in report.findings if f.severity != "info"]
+def lint_clean(out, edition, extra_images=()):
+    """Every finding, info included: a generated template has none at all."""
+    report = lint(out / "azuredeploy.json", edition=edition, extra_images=list(extra_images))
+    bad = [f"{f.code} {f.severity} {f.message}" for f in report.findings]
     return report, bad
 
 
@@ -135,10 +136,16 @@ GALLERY_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroup
 @pytest.mark.parametrize("choices", [
     {"gallery-image": GALLERY_ID, "os": "linux", "health": "probe"},
     {"gallery-image": GALLERY_ID, "os": "windows", "health": "extension", "health-mode": "binary"},
-    {"new-gallery": "corp/web", "os": "linux", "health": "extension", "health-protocol": "tcp", "health-port": 22},
+    {"new-gallery": "corp/web", "os": "linux", "health": "extension", "health-protocol": "tcp", "health-port": 22,
+     "location": "westeurope", "gallery-publisher": "fabrikam"},
     {"new-gallery": "corp/web", "os": "windows", "health": "probe", "zones": ["1", "2", "3"],
-     "service-fabric": True, "durability": "Gold", "instances": 7},
-], ids=["gallery-linux", "gallery-windows", "new-gallery-linux", "new-gallery-windows-sf"])
+     "service-fabric": True, "durability": "Gold", "instances": 7, "location": "West Europe"},
+    {"new-gallery": "corp/web", "os": "windows", "health": "extension", "location": "northeurope",
+     "password-keyvault": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv/providers/"
+                          "Microsoft.KeyVault/vaults/corp-kv", "password-secret": "vmss-admin"},
+    {"gallery-image": GALLERY_ID, "os": "linux", "health": "probe", "service-fabric": True},
+], ids=["gallery-linux", "gallery-windows", "new-gallery-linux", "new-gallery-windows-sf", "new-gallery-keyvault",
+        "gallery-sf-probe"])
 def test_gallery_images(tmp_path, choices):
     out, files = build(tmp_path, **choices)
     report, bad = lint_clean(out, "2026")
@@ -253,37 +260,3 @@ def test_list_images():
     from test_cli import run
     r = run("generate", "--list-images", "--docs-edition", "2020")
     assert "Canonical:UbuntuServer:18.04-LTS" in r.stdout.splitlines()
-
-
-def test_prompts_on_a_terminal_for_missing_choices(tmp_path):
-    """On a terminal, generate asks for the image (by number) and the health signal."""
-    import pty
-    import sys
-    import time
-    images, _ = generate.support_matrix("2026")
-    wanted = images.index("MicrosoftCblMariner:Azure-Linux:azure-linux-3") + 1
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execv(sys.executable, [sys.executable, "-m", "linter", "generate", "-o", str(tmp_path / "o")])
-    out = b""
-
-    def read_until(marker, timeout=60):
-        nonlocal out
-        end = time.time() + timeout
-        while marker not in out and time.time() < end:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                break
-        assert marker in out, out.decode(errors="replace")[-500:]
-
-    read_until(b"Image (number)")
-    os.write(fd, f"{wanted}\n".encode())
-    read_until(b"Health signal")
-    os.write(fd, b"extension\n")
-    read_until(b"next: vmsslint lint")
-    os.waitpid(pid, 0)
-    t = json.loads((tmp_path / "o" / "azuredeploy.json").read_text())
-    props = t["resources"][-1]["properties"]["virtualMachineProfile"]
-    assert props["storageProfile"]["imageReference"]["offer"] == "Azure-Linux"
-    assert props["extensionProfile"]["extensions"][0]["properties"]["type"] == "ApplicationHealthLinux"
