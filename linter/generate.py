@@ -349,16 +349,17 @@ def _ask(question, explain, default=None, words=(), check=None):
         readline.set_completer(_completer(list(words)) if words else None)
         readline.set_completer_delims("")
         readline.parse_and_bind("tab: complete")
-    click.echo(f"  {explain}", err=True)
+    click.echo(f"  {explain}")
     while True:
-        answer = click.prompt(question, default=default, show_default=default is not None, err=True)
+        # on stdout: Python's input() edits with readline (Tab completion) only when it writes to stdout
+        answer = click.prompt(question, default=default, show_default=default is not None)
         answer = str(answer).strip()
         if check is None:
             return answer
         value, problem = check(answer)
         if problem is None:
             return value
-        click.echo(f"  {problem}", err=True)
+        click.echo(f"  {problem}")
 
 
 def _pick(words, what):
@@ -444,7 +445,7 @@ def _prompt_health(choices):
 def ask_health(name):
     """--from on a terminal: the Application Health extension settings for ``name``."""
     import click
-    click.echo(f"{name} has no health signal; vmsslint adds the Application Health extension.", err=True)
+    click.echo(f"{name} has no health signal; vmsslint adds the Application Health extension.")
     choices = {"health": "extension"}
     _prompt_health(choices)
     return choices["health-protocol"], int(choices["health-port"]), choices.get("health-path")
