@@ -605,11 +605,14 @@ def _plan_image(p, res, f, ev, name, opts):
     else:
         choice = opts.image
     cpub, coffer, csku = choice.split(":")
+    mark = len(p.edits)
     for key, value in (("publisher", cpub), ("offer", coffer), ("sku", csku)):
         _, loc = get(ev, f"properties.virtualMachineProfile.storageProfile.imageReference.{key}")
         why = p.set_value(loc, value, "REQ-IMAGE-PLATFORM", f"image {key} {value} (image {choice})", name)
         if why:
-            p.note(name, "VMSS201", why)
+            del p.edits[mark:]  # all three or none: never half an image
+            p.note(name, "VMSS201", f"cannot write image {choice}: {why}")
+            return
 
 
 def _plan_durability(p, res, f, ev, name):
