@@ -56,8 +56,8 @@ DEFAULTS = {
 }
 
 _URN = re.compile(r"^[^:\s]+:[^:\s]+:[^:\s]+$")
-_VAULT = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}",
-                    re.I)
+_VAULT = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/"
+                    r"[A-Za-z0-9-]{3,24}", re.I)
 
 
 class GenerateError(Exception):
@@ -94,7 +94,8 @@ def resolve(choices: dict) -> dict:
     extra = [str(u) for u in c["extra-images"] or []]
     for urn in extra:
         if not _URN.match(urn):
-            raise GenerateError(f"extra image {urn!r} is not PUBLISHER:OFFER:SKU (the az CLI's URN form without version)")
+            raise GenerateError(f"extra image {urn!r} is not PUBLISHER:OFFER:SKU (the az CLI's URN form without "
+                                f"version)")
     images = images + [u for u in extra if u.lower() not in {i.lower() for i in images}]
     sources = [k for k in ("image", "gallery-image", "new-gallery") if c.get(k)]
     if len(sources) != 1:

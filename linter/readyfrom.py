@@ -100,7 +100,7 @@ class Result:
 
 class Options:
     def __init__(self, edition="2026", api_version=None, health=None, health_protocol=None, health_port=None,
-                 health_path=None, health_mode="rich", image=None, extra_images=(), ask=None):
+                 health_path=None, health_mode="rich", image=None, extra_images=(), ask=None, os_family=None):
         self.edition = str(edition)
         self.api_version = api_version
         self.health = health or "extension"
@@ -111,6 +111,7 @@ class Options:
         self.image = image
         self.extra_images = list(extra_images)
         self.ask = ask  # ask(set_name) -> (protocol, port, path), on a terminal
+        self.os_family = os_family  # the OS family of sets whose image does not tell it (--os)
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -173,16 +174,7 @@ def _format(value, indent, unit, nl):
         inner = indent + unit
         items = [f"{inner}{_format(v, inner, unit, nl)}" for v in value]
         return "[" + nl + ("," + nl).join(items) + nl + indent + "]"
-    if isinstance(value, _Raw):
-        return value.text
     return _dumps(value)
-
-
-class _Raw:
-    """An ARM expression string written as is (already JSON-encoded)."""
-
-    def __init__(self, value):
-        self.text = _dumps(value)
 
 
 def _after_last(text, pos, end):
@@ -329,7 +321,7 @@ def _raw_obj(value):
 
 
 def plan_set(p: _Pass, res, codes, opts: Options):
-    from linter.arm.template import MISSING, loc_of
+    from linter.arm.template import MISSING
     from linter.checks.vmss import facts, get, lower
     f = facts(p.ctx, res)
     name = f"scale set '{res.display_name()}'"
@@ -408,7 +400,6 @@ def plan_set(p: _Pass, res, codes, opts: Options):
     # REQ-SF-DURABILITY: Bronze -> Silver on the extension and the node type
     if "VMSS600" in codes or "VMSS602" in codes:
         _plan_durability(p, res, f, ev, name)
-    del loc_of
 
 
 def _plan_health(p, res, f, ev, name, opts):
@@ -419,9 +410,10 @@ def _plan_health(p, res, f, ev, name, opts):
         if why:
             p.note(name, "VMSS300", why)
         return
-    if not isinstance(f.os, str):
+    os_family = f.os if isinstance(f.os, str) else opts.os_family
+    if os_family not in ("linux", "windows"):
         p.note(name, "VMSS300", "the OS family is not known, so neither ApplicationHealthLinux nor "
-                                "ApplicationHealthWindows can be chosen")
+                                "ApplicationHealthWindows can be chosen: pass --os linux or --os windows")
         return
     protocol, port, path = opts.health_protocol, opts.health_port, opts.health_path
     if protocol is None or port is None or (protocol != "tcp" and path is None):
@@ -438,10 +430,11 @@ def _plan_health(p, res, f, ev, name, opts):
         settings["gracePeriod"] = 600
     ext = {"name": "ApplicationHealth", "properties": {
         "publisher": "Microsoft.ManagedServices",
-        "type": "ApplicationHealthWindows" if f.os == "windows" else "ApplicationHealthLinux",
+        "type": "ApplicationHealthWindows" if os_family == "windows" else "ApplicationHealthLinux",
         "typeHandlerVersion": "2.0" if opts.health_mode == "rich" else "1.0",
         "autoUpgradeMinorVersion": True, "settings": settings}}
-    what = f"the Application Health extension ({protocol}, port {port}" + (f", {path}" if protocol != "tcp" else "") + ")"
+    what = (f"the Application Health extension ({protocol}, port {port}"
+            + (f", {path}" if protocol != "tcp" else "") + ")")
     exts, _ = get(ev, "properties.virtualMachineProfile.extensionProfile.extensions")
     if exts is not MISSING:
         arr = _raw_obj(exts)
@@ -463,14 +456,14 @@ def _plan_health(p, res, f, ev, name, opts):
     vmp, _ = get(ev, "properties.virtualMachineProfile")
     obj = _raw_obj(vmp) if vmp is not MISSING else None
     if not isinstance(obj, JObject):
-        p.note(name, "VMSS300", "virtualMachineProfile is not written in the template; add the health extension by hand")
+        p.note(name, "VMSS300", "virtualMachineProfile is not written in the template; add the health extension "
+                                "by hand")
         return
     p.add_members(obj, [("extensionProfile", {"extensions": [ext]})], "REQ-HEALTH", what, name)
 
 
 def _plan_probe(p, res, f, ev, name, opts):
     """A dedicated health probe on the set's own load balancer; returns the reason it cannot, or None."""
-    from linter.arm import resourceid
     from linter.arm.template import MISSING
     from linter.arm.values import canon
     from linter.checks.vmss import get
@@ -533,12 +526,12 @@ def _plan_probe(p, res, f, ev, name, opts):
         return "--health probe: the load balancer's probes are computed by an expression"
     p.add_members(net, [("healthProbe", {"id": probe_id})], "REQ-HEALTH",
                   f"networkProfile.healthProbe -> {HEALTH_PROBE_NAME}", name)
-    del resourceid
     return None
 
 
 _PINNED = re.compile(r"/versions/[^/'\"]+$", re.I)
-_RID_VERSIONS = re.compile(r"resourceId\(\s*(.*?)'Microsoft\.Compute/galleries/images/versions'\s*,(.*),([^,]+)\)\s*\]$",
+_RID_VERSIONS = re.compile(r"resourceId\(\s*(.*?)'Microsoft\.Compute/galleries/images/versions'\s*,(.*),([^,]+)"
+                           r"\)\s*\]$",
                            re.I | re.S)
 
 
@@ -554,7 +547,8 @@ def _plan_unpin(p, loc, name):
     if is_expression(raw):
         m = _RID_VERSIONS.search(raw)
         if not m:
-            p.note(name, "VMSS202", "the gallery image id is computed by an expression; drop its /versions/ part by hand")
+            p.note(name, "VMSS202", "the gallery image id is computed by an expression; drop its /versions/ part "
+                                    "by hand")
             return
         new = raw[:m.start()] + f"resourceId({m.group(1)}'Microsoft.Compute/galleries/images',{m.group(2)})]"
     else:
@@ -770,7 +764,7 @@ def _make_ready(run, opts):
         dep, ctx, report = run.lint()
         if dep is None:
             broken = [f for f in report.findings if f.severity == "error"]
-            raise ReadyError(f"{template_display(run)}: not a template --from can read"
+            raise ReadyError(f"{run.template}: not a template --from can read"
                              + (f" ({broken[0].file}:{broken[0].line}:{broken[0].column}: {broken[0].message})"
                                 if broken else ""))
         p = _Pass(run, dep, ctx, report)
@@ -844,10 +838,6 @@ def _make_ready(run, opts):
     return result
 
 
-def template_display(run):
-    return run.template
-
-
 def write(result: Result, directory: str, force: bool) -> list:
     """Write the changed files (all or none) under their own names in ``directory``."""
     from linter.fileio import write_atomic
@@ -886,13 +876,11 @@ def cli(template, params, output_dir, force, no_input, show_diff, extra_images, 
     path = options.get("health_path")
     if path is not None and not path.startswith("/"):
         raise ReadyError(f"--health-path {path!r} must start with '/'")
-    if protocol and protocol != "tcp" and path is None and options.get("health_port") is not None:
-        path = None
     interactive = not no_input and sys.stdin.isatty()
     opts = Options(edition=edition, api_version=api, health=options.get("health"), health_protocol=protocol,
                    health_port=options.get("health_port"), health_path=path,
                    health_mode=options.get("health_mode") or "rich", image=image, extra_images=extra_images,
-                   ask=generate.ask_health if interactive else None)
+                   ask=generate.ask_health if interactive else None, os_family=options.get("os_family"))
     result = make_ready(template, params, opts)
     if show_diff:
         click.echo(result.diff(), nl=False)

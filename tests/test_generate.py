@@ -4,7 +4,6 @@ hostile values stay values."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -260,3 +259,64 @@ def test_list_images():
     from test_cli import run
     r = run("generate", "--list-images", "--docs-edition", "2020")
     assert "Canonical:UbuntuServer:18.04-LTS" in r.stdout.splitlines()
+
+
+EXTRA = ["Debian:debian-12:12-gen2", "MicrosoftWindowsServer:WindowsServer:2025-datacenter-azure-edition"]
+
+
+@pytest.mark.parametrize("edition", ["2020", "2026"])
+@pytest.mark.parametrize("urn", EXTRA)
+@pytest.mark.parametrize("health, sf", [("probe", False), ("extension", False), (None, True)])
+def test_extra_images_are_accepted_and_lint_with_no_finding(tmp_path, edition, urn, health, sf):
+    choices = {"image": urn, "health": health, "service-fabric": sf, "docs-edition": edition}
+    if sf and edition == "2026":
+        choices["health"] = "probe"
+    with pytest.raises(generate.GenerateError, match="not a supported image"):
+        generate.resolve(choices)
+    out, files = build(tmp_path, **choices, **{"extra-images": EXTRA})
+    report, bad = lint_clean(out, edition, extra_images=EXTRA)
+    assert bad == []
+    vmss = json.loads(files["azuredeploy.json"])["resources"][-1]["properties"]["virtualMachineProfile"]
+    assert ("windowsConfiguration" in vmss["osProfile"]) == urn.startswith("MicrosoftWindowsServer")
+
+
+def test_extra_images_from_the_configuration_file(tmp_path):
+    """The configuration lint finds for the output (above -o DIR) is the one whose extra-images count."""
+    from test_cli import run
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / ".vmsslint.yaml").write_text(f"extra-images: ['{EXTRA[0]}']\n")
+    args = ["generate", "--image", EXTRA[0], "--health", "extension", "--no-input"]
+    r = run(*args, "-o", "out", cwd=str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    r = run("lint", "out", cwd=str(tmp_path / "a"))
+    assert r.returncode == 0 and "No findings" in r.stdout, r.stdout
+    r = run(*args, "-o", "out", cwd=str(tmp_path / "b"))
+    assert r.returncode == 2 and "not a supported image" in r.stderr
+    r = run(*args, "--extra-image", EXTRA[0], "-o", "out", cwd=str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("choices, message", [
+    ({"new-gallery": "corp/web", "os": "linux", "health": "probe"}, "--location REGION"),
+    ({"new-gallery": "corp/web", "os": "linux", "health": "probe", "location": "westeurope",
+      "gallery-publisher": "bad publisher!"}, "--gallery-publisher"),
+    ({"image": EXTRA[1], "extra-images": EXTRA, "health": "probe", "password-keyvault": "/subscriptions/x"},
+     "go together"),
+    ({"image": EXTRA[1], "extra-images": EXTRA, "health": "probe", "password-keyvault": "kv",
+      "password-secret": "s"}, "key vault's resource id"),
+    ({"image": EXTRA[0], "extra-images": ["Debian:debian-12"], "health": "probe"}, "not PUBLISHER:OFFER:SKU"),
+])
+def test_refused_generator_choices(choices, message):
+    with pytest.raises(generate.GenerateError) as info:
+        generate.resolve(choices)
+    assert message in str(info.value)
+
+
+def test_gallery_publisher_is_the_users(tmp_path):
+    _, files = build(tmp_path, **{"new-gallery": "corp/web", "os": "linux", "health": "probe",
+                                  "location": "westeurope"})
+    assert "contoso" not in files["azuredeploy.json"]
+    image = [r for r in json.loads(files["azuredeploy.json"])["resources"]
+             if r["type"] == "Microsoft.Compute/galleries/images"][0]
+    assert image["properties"]["identifier"]["publisher"] == "corp"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, SHARED, lint, write
+from conftest import REPO, lint, write
 from linter import generate, readyfrom
 
 HEALTH = {"health_protocol": "http", "health_port": 8080, "health_path": "/healthz"}
@@ -264,3 +264,17 @@ def test_broken_template_is_a_clear_message(tmp_path):
                                    'deploymentTemplate.json#", "resources": [}')
     r = from_cli(t, "--no-input", "-o", tmp_path / "o")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "t.json" in r.stderr
+
+
+def test_pinned_gallery_version_in_a_resource_id_expression(tmp_path):
+    gid = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/"
+           "Microsoft.Compute/galleries/corp/images/web")
+    d = _generated(tmp_path, **{"gallery-image": gid, "os": "linux", "health": "extension"})
+    t = d / "azuredeploy.json"
+    expr = "[resourceId('Microsoft.Compute/galleries/images/versions', 'corp', 'web', '1.2.3')]"
+    t.write_text(t.read_text().replace(f'"id": "{gid}"', json.dumps({"id": expr})[1:-1]))
+    assert "1.2.3" in t.read_text()
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options())
+    new = res.texts[str(t)][1]
+    assert "resourceId('Microsoft.Compute/galleries/images', 'corp', 'web')" in new and "1.2.3" not in new
+    assert not res.left, res.report()
