@@ -53,11 +53,11 @@ class Change:
 
 
 class Left:
-    __slots__ = ("set_name", "code", "severity", "req", "reason", "file", "line")
+    __slots__ = ("set_name", "code", "severity", "req", "reason", "file", "line", "message")
 
-    def __init__(self, set_name, code, severity, req, reason, file, line):
+    def __init__(self, set_name, code, severity, req, reason, file, line, message=""):
         self.set_name, self.code, self.severity, self.req = set_name, code, severity, req
-        self.reason, self.file, self.line = reason, file, line
+        self.reason, self.file, self.line, self.message = reason, file, line, message
 
 
 class Result:
@@ -77,6 +77,8 @@ class Result:
             out.append(f"changed {self.names[c.key]}:{lines}  {c.req}  {c.set_name}: {c.what}")
         for x in self.left:
             out.append(f"left    {x.file}:{x.line}  {x.code} {x.severity}  {x.req}  {x.set_name}: {x.reason}")
+            if x.message:
+                out.append(f"          the finding that stays: {_shorten(x.message, 200)}")
         out.append(f"{len(self.ready)} of {len(self.sets)} scale set{'s' if len(self.sets) != 1 else ''} ready; "
                    f"{len(self.changes)} change{'s' if len(self.changes) != 1 else ''}, "
                    f"{len(self.left)} finding{'s' if len(self.left) != 1 else ''} left for a decision")
@@ -96,6 +98,11 @@ class Result:
                 line = mask(line)
                 out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
         return "".join(out)
+
+
+def _shorten(text, limit):
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Options:
@@ -363,7 +370,19 @@ def plan_set(p: _Pass, res, codes, opts: Options):
                 if rp is MISSING:
                     p.add_members(up, [("rollingUpgradePolicy", dict(ROLLING))], "REQ-ROLLING-POLICY",
                                   "rollingUpgradePolicy (20% batches, 20% unhealthy, no pause)", name)
-            if f.auto is not True and not f.legacy:
+            legacy_key = ci_key(up, "automaticOSUpgrade") if f.legacy else None
+            if f.auto is not True and legacy_key is not None and p.key(up.src) is not None:
+                # the preview property: replaced by the policy object every current apiVersion knows
+                start, end = up.kpos[legacy_key][0], up.vpos[legacy_key][1]
+                p.edits[:] = [e for e in p.edits if not (e[0] == p.key(up.src) and start <= e[1] and e[2] <= end)]
+                p.edits.append((p.key(up.src), start, end,
+                                '"automaticOSUpgradePolicy": ' + _dumps({"enableAutomaticOSUpgrade": True}),
+                                "REQ-ENABLE", "automaticOSUpgrade (preview) -> automaticOSUpgradePolicy."
+                                              "enableAutomaticOSUpgrade true", name))
+            elif f.auto is not True and f.legacy:
+                p.note(name, "VMSS100", "the preview property automaticOSUpgrade is not written in upgradePolicy "
+                                        "itself; replace it by automaticOSUpgradePolicy by hand")
+            elif f.auto is not True:
                 ap, _ = get(ev, "properties.upgradePolicy.automaticOSUpgradePolicy")
                 if ap is MISSING:
                     p.add_members(up, [("automaticOSUpgradePolicy", {"enableAutomaticOSUpgrade": True})],
@@ -814,7 +833,8 @@ def _make_ready(run, opts):
         if f.severity == "info":
             continue
         label = f"scale set '{f.resource}'" if f.resource else "template"
-        reason = notes.get((label, f.code))
+        reason = next((notes[(f"scale set '{n}'", f.code)] for n in f.resources
+                       if (f"scale set '{n}'", f.code) in notes), None)
         if reason is None and isinstance(f.fix, NoFix):
             reason = f.fix.reason
         if reason is None:
@@ -822,7 +842,7 @@ def _make_ready(run, opts):
         reason = reason or f.message
         key = run.by_temp.get(os.path.abspath(f.src.path)) if f.src is not None else None
         result.left.append(Left(f.resource or "-", f.code, f.severity, ", ".join(f.requirements) or "-",
-                                reason, run.names.get(key, f.file), f.line))
+                                reason, run.names.get(key, f.file), f.line, f.message))
         blocked.update(f.resources)
     result.ready = [s for s in result.sets if s not in blocked]
     result.names = dict(run.names)

@@ -278,3 +278,16 @@ def test_pinned_gallery_version_in_a_resource_id_expression(tmp_path):
     new = res.texts[str(t)][1]
     assert "resourceId('Microsoft.Compute/galleries/images', 'corp', 'web')" in new and "1.2.3" not in new
     assert not res.left, res.report()
+
+
+def test_the_preview_automatic_os_upgrade_property_is_replaced(tmp_path):
+    d = _generated(tmp_path, image="Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", health="extension")
+    t = d / "azuredeploy.json"
+    doc = json.loads(t.read_text())
+    doc["resources"][-1]["properties"]["upgradePolicy"] = {"mode": "Rolling", "automaticOSUpgrade": "false"}
+    t.write_text(json.dumps(doc, indent=2))
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options())
+    policy = json.loads(res.texts[str(t)][1])["resources"][-1]["properties"]["upgradePolicy"]
+    assert policy["automaticOSUpgradePolicy"] == {"enableAutomaticOSUpgrade": True}
+    assert "automaticOSUpgrade" not in policy and "rollingUpgradePolicy" in policy
+    assert not res.left and all("VMSS101" not in c.what for c in res.changes), res.report()
