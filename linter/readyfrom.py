@@ -39,6 +39,10 @@ class ReadyError(Exception):
     """A choice or an input that stops --from before anything is written."""
 
 
+class NoScaleSet(ReadyError):
+    """The template defines no scale set."""
+
+
 class NeedHealth(ReadyError):
     """A set needs a health extension and its settings were not given."""
 
@@ -110,6 +114,7 @@ class Options:
                  health_path=None, health_mode="rich", image=None, extra_images=(), ask=None, os_family=None):
         self.edition = str(edition)
         self.api_version = api_version
+        self.api_explicit = api_version is not None
         self.health = health or "extension"
         self.health_protocol = health_protocol
         self.health_port = health_port
@@ -398,6 +403,13 @@ def plan_set(p: _Pass, res, codes, opts: Options):
                             p.note(name, "VMSS100", why)
                     elif not isinstance(apo, JObject):
                         p.note(name, "VMSS100", "automaticOSUpgradePolicy is computed by an expression")
+    # --api-version given: a set below it is raised to it (too old ones are raised by VMSS110's fix)
+    if opts.api_explicit and "VMSS110" not in codes:
+        k = ci_key(res.raw, "apiVersion")
+        raw = res.raw.get(k) if k else None
+        if isinstance(raw, str) and not is_expression(raw) and raw < opts.api_version:
+            p.set_value((res.raw, k), opts.api_version, "REQ-API", f"apiVersion {opts.api_version} (--api-version)",
+                        name)
     # REQ-HEALTH
     if "VMSS300" in codes:
         _plan_health(p, res, f, ev, name, opts)
@@ -844,6 +856,8 @@ def _make_ready(run, opts):
         result.left.append(Left(f.resource or "-", f.code, f.severity, ", ".join(f.requirements) or "-",
                                 reason, run.names.get(key, f.file), f.line, f.message))
         blocked.update(f.resources)
+    if not result.sets:
+        raise NoScaleSet(f"{run.template}: no scale set (Microsoft.Compute/virtualMachineScaleSets) to make ready")
     result.ready = [s for s in result.sets if s not in blocked]
     result.names = dict(run.names)
     for key, fobj in run.files.items():

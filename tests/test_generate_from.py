@@ -291,3 +291,20 @@ def test_the_preview_automatic_os_upgrade_property_is_replaced(tmp_path):
     assert policy["automaticOSUpgradePolicy"] == {"enableAutomaticOSUpgrade": True}
     assert "automaticOSUpgrade" not in policy and "rollingUpgradePolicy" in policy
     assert not res.left and all("VMSS101" not in c.what for c in res.changes), res.report()
+
+
+def test_api_version_given_raises_older_sets_and_no_scale_set_is_an_error(tmp_path):
+    d = _generated(tmp_path, image="Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", health="extension",
+                   **{"api-version": "2024-11-01"})
+    t = d / "azuredeploy.json"
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options())
+    assert not res.changes and res.texts[str(t)][0] == res.texts[str(t)][1]  # ready already: nothing changes
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options(api_version="2026-03-01"))
+    assert [c.req for c in res.changes] == ["REQ-API"]
+    assert '"apiVersion": "2026-03-01"' in res.texts[str(t)][1]
+    empty = write(tmp_path / "e.json", {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/"
+                                                   "deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+                                        "resources": [{"type": "Microsoft.Storage/storageAccounts",
+                                                       "apiVersion": "2023-01-01", "name": "s"}]})
+    with pytest.raises(readyfrom.ReadyError, match="no scale set"):
+        readyfrom.make_ready(str(empty), [], readyfrom.Options())
