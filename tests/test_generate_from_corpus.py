@@ -107,8 +107,8 @@ def test_corpus_sets_made_ready_lint_clean_and_validate(tmp_path, image, api, ca
                 bad_schema.append((path, new))
     with capsys.disabled():
         print(f"\ngenerate --from over the corpus (image {image or 'kept'}, api {api or 'raised when too old'}): "
-              f"{ready} sets made ready, {left} left for a decision; {validated} scale sets validated against Microsoft's schemas with no new error "
-              f"({schema_before} of them with errors already in the input)")
+              f"{ready} sets made ready, {left} left for a decision; {validated} scale sets validated against "
+              f"Microsoft's schemas with no new error ({schema_before} of them with errors already in the input)")
         for reason, n in why.most_common(12):
             print(f"  {n:3d}  {reason}")
     assert ready > 0
