@@ -495,22 +495,26 @@ def _plan_health(p, res, f, ev, name, opts):
 
 def _plan_probe(p, res, f, ev, name, opts):
     """A dedicated health probe on the set's own load balancer; returns the reason it cannot, or None."""
+    from linter.arm import resourceid
     from linter.arm.template import MISSING
-    from linter.arm.values import canon
     from linter.checks.vmss import get
+    from linter.arm.values import Unknown
     nics, _ = get(ev, "properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations")
-    lb_names = set()
+    lb_keys = set()
     for nic in nics if isinstance(nics, list) else []:
-        for ipc in ci_get(ci_get(nic, "properties", {}) or {}, "ipConfigurations", []) or []:
-            pools = ci_get(ci_get(ipc, "properties", {}) or {}, "loadBalancerBackendAddressPools", []) or []
-            for pool in pools if isinstance(pools, list) else []:
-                rid = canon(ci_get(pool, "id")) if isinstance(pool, dict) else None
-                m = re.search(r"/providers/Microsoft\.Network/loadBalancers/([^/]+)/", rid or "", re.I)
-                if m:
-                    lb_names.add(m.group(1).lower())
-    if not lb_names:
+        ipcs, _ = get(nic, "properties.ipConfigurations")
+        for ipc in ipcs if isinstance(ipcs, list) else []:
+            refs, _ = get(ipc, "properties.loadBalancerBackendAddressPools")
+            for ref in refs if isinstance(refs, list) else []:
+                rid = ci_get(ref, "id") if isinstance(ref, dict) else None
+                parsed = resourceid.parse(rid) if rid is not None and not isinstance(rid, Unknown) else None
+                if parsed and parsed[0] == "microsoft.network/loadbalancers/backendaddresspools":
+                    key = resourceid.name_key(parsed[1][0])
+                    if key is not None:
+                        lb_keys.add(key)
+    if not lb_keys:
         return "--health probe: the set joins no load balancer's backend pool this template defines"
-    lbs = [r for r in p.ctx.resources(LB) if not r.existing and isinstance(r.name, str) and r.name.lower() in lb_names]
+    lbs = [r for r in p.ctx.resources(LB) if not r.existing and resourceid.name_key(r.name) in lb_keys]
     if len(lbs) != 1:
         return "--health probe: the set's load balancer is not defined in this template (or there are several)"
     lb = lbs[0]

@@ -66,15 +66,16 @@ def _plain(value):
 
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not beside this checkout")
-@pytest.mark.parametrize("image, api", [(None, None), ("auto", None), ("auto", "2026-03-01")],
-                         ids=["image-kept", "image-auto", "image-auto-api-2026-03-01"])
-def test_corpus_sets_made_ready_lint_clean_and_validate(tmp_path, image, api, capsys):
+@pytest.mark.parametrize("image, api, health", [(None, None, None), ("auto", None, None),
+                                                ("auto", "2026-03-01", None), ("auto", "2026-03-01", "probe")],
+                         ids=["image-kept", "image-auto", "image-auto-api-2026-03-01", "probe"])
+def test_corpus_sets_made_ready_lint_clean_and_validate(tmp_path, image, api, health, capsys):
     ready = left = 0
     why = collections.Counter()
     bad_lint, bad_schema, validated, schema_before = [], [], 0, 0
     for i, path in enumerate(_templates()):
         opts = readyfrom.Options(health_protocol="http", health_port=80, health_path="/health", image=image,
-                                 api_version=api)
+                                 api_version=api, health=health)
         try:
             res = readyfrom.make_ready(path, [], opts)
         except readyfrom.NoScaleSet:
@@ -106,7 +107,8 @@ def test_corpus_sets_made_ready_lint_clean_and_validate(tmp_path, image, api, ca
             if new:
                 bad_schema.append((path, new))
     with capsys.disabled():
-        print(f"\ngenerate --from over the corpus (image {image or 'kept'}, api {api or 'raised when too old'}): "
+        print(f"\ngenerate --from over the corpus (image {image or 'kept'}, api {api or 'raised when too old'}, "
+              f"health {health or 'extension'}): "
               f"{ready} sets made ready, {left} left for a decision; {validated} scale sets validated against "
               f"Microsoft's schemas with no new error ({schema_before} of them with errors already in the input)")
         for reason, n in why.most_common(12):
