@@ -86,7 +86,8 @@ lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exi
 @click.option("--gallery-image", metavar="ID", help="A gallery image definition id (Azure Compute Gallery).")
 @click.option("--new-gallery", metavar="GALLERY/IMAGE", help="Create a gallery and image definition in the template.")
 @click.option("--gallery-image-version", metavar="X.Y.Z", help="First version of the new gallery image (1.0.0).")
-@click.option("--os", "os_family", type=click.Choice(["linux", "windows"]), help="OS family of a gallery image.")
+@click.option("--os", "os_family", type=click.Choice(["linux", "windows"]),
+              help="OS family of a gallery image (with --from: of sets whose image does not tell).")
 @click.option("--health", type=click.Choice(["probe", "extension"]), help="The application health signal.")
 @click.option("--health-mode", type=click.Choice(["binary", "rich"]), help="Health extension states (rich: 2.0).")
 @click.option("--health-protocol", type=click.Choice(["tcp", "http", "https"]))

@@ -308,3 +308,33 @@ def test_api_version_given_raises_older_sets_and_no_scale_set_is_an_error(tmp_pa
                                                        "apiVersion": "2023-01-01", "name": "s"}]})
     with pytest.raises(readyfrom.ReadyError, match="no scale set"):
         readyfrom.make_ready(str(empty), [], readyfrom.Options())
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-8", b"")])
+def test_encoding_and_bom_are_kept(tmp_path, encoding, bom):
+    d = _generated(tmp_path, image="MicrosoftWindowsServer:WindowsServer:2022-Datacenter", health="extension")
+    t = d / "azuredeploy.json"
+    text = t.read_text().replace('"enableAutomaticUpdates": false', '"enableAutomaticUpdates": true') \
+        .replace('"description"', '"description ☃"')
+    t.write_bytes(bom + text.encode(encoding))
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options())
+    data = res.files[str(t)]
+    assert data.startswith(bom) and data[len(bom):].decode(encoding) == text.replace(
+        '"enableAutomaticUpdates": true', '"enableAutomaticUpdates": false')
+
+
+def test_trailing_commas_and_one_line_objects(tmp_path):
+    d = _generated(tmp_path, image="Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", health="extension")
+    t = d / "azuredeploy.json"
+    doc = json.loads(t.read_text())
+    doc["resources"][-1]["properties"]["upgradePolicy"] = {"mode": "Manual"}
+    text = json.dumps(doc, indent=2).replace('"mode": "Manual"\n', '"mode": "Manual",\n')
+    t.write_text(text)
+    res = readyfrom.make_ready(str(t), [], readyfrom.Options())
+    new = res.texts[str(t)][1]
+    from linter.jsonc import parse
+    from linter.source import SourceFile
+    root, _ = parse(SourceFile("x.json", new))
+    policy = root["resources"][-1]["properties"]["upgradePolicy"]
+    assert policy["mode"] == "Rolling" and policy["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] is True
+    assert not res.left, res.report()
