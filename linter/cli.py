@@ -75,11 +75,25 @@ lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exi
 
 @cli.command("generate")
 @click.option("--spec", type=click.Path(exists=True, dir_okay=False), help="Choices from a YAML or JSON file.")
-@click.option("--image", metavar="PUBLISHER:OFFER:SKU", help="A supported platform image (the az CLI's URN form).")
+@click.option("--from", "from_template", type=click.Path(exists=True, dir_okay=False), metavar="TEMPLATE",
+              help="Make this template ready instead of writing a new one (writes it, and the parameter files it "
+                   "edits, under their own names in -o DIR).")
+@click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="With --from: a parameter file (repeatable). Default: the one beside the template.")
+@click.option("--diff", "show_diff", is_flag=True, help="With --from: show the changes as a diff; write nothing.")
+@click.option("--image", metavar="PUBLISHER:OFFER:SKU", help="A supported platform image (the az CLI's URN form); "
+              "with --from, the image to replace an unsupported one with, or 'auto'.")
+@click.option("--extra-image", "extra_images", multiple=True, metavar="PUBLISHER:OFFER:SKU",
+              help="Accept this image as supported (repeatable; adds to extra-images of the configuration).")
+@click.option("--gallery-publisher", metavar="NAME", help="Publisher of a new gallery image definition (the gallery's name).")
+@click.option("--location", metavar="REGION", help="Region, written to the parameter file (needed by --new-gallery).")
+@click.option("--password-keyvault", metavar="VAULT_ID", help="Key vault holding the admin password (or SSH key).")
+@click.option("--password-secret", metavar="NAME", help="Name of that secret in the key vault.")
 @click.option("--gallery-image", metavar="ID", help="A gallery image definition id (Azure Compute Gallery).")
 @click.option("--new-gallery", metavar="GALLERY/IMAGE", help="Create a gallery and image definition in the template.")
 @click.option("--gallery-image-version", metavar="X.Y.Z", help="First version of the new gallery image (1.0.0).")
-@click.option("--os", "os_family", type=click.Choice(["linux", "windows"]), help="OS family of a gallery image.")
+@click.option("--os", "os_family", type=click.Choice(["linux", "windows"]),
+              help="OS family of a gallery image (with --from: of sets whose image does not tell).")
 @click.option("--health", type=click.Choice(["probe", "extension"]), help="The application health signal.")
 @click.option("--health-mode", type=click.Choice(["binary", "rich"]), help="Health extension states (rich: 2.0).")
 @click.option("--health-protocol", type=click.Choice(["tcp", "http", "https"]))
@@ -105,10 +119,22 @@ lint = cli.command("lint")(click.argument("paths", nargs=-1, type=click.Path(exi
 @click.option("--list-images", is_flag=True, help="List the supported images of the edition and exit.")
 @click.option("--target", type=click.Choice(["arm", "terraform"]), default="arm", show_default=True,
               help="ARM template and parameter file, or an azurerm configuration (main.tf, variables.tf).")
-def generate_cmd(spec, output_dir, force, no_input, list_images, target="arm", **options):
-    """Write a compliant template and its parameter file."""
+def generate_cmd(spec, output_dir, force, no_input, list_images, from_template, parameters, show_diff, target="arm",
+                 **options):
+    """Write a compliant template and its parameter file, or make an existing template ready (--from)."""
     from linter import generate
     edition = options.get("docs_edition") or "2026"
+    extra = _config_extra_images(from_template or output_dir) + list(options.pop("extra_images") or ())
+    if from_template:
+        from linter import readyfrom
+        try:
+            code = readyfrom.cli(from_template, list(parameters), output_dir, force, no_input, show_diff, extra,
+                                 options)
+        except (readyfrom.ReadyError, generate.GenerateError) as exc:
+            raise ConfigError(str(exc)) from None
+        sys.exit(code)
+    if parameters or show_diff:
+        raise UsageError("-p/--parameters and --diff go with --from TEMPLATE")
     try:
         if list_images:
             for urn in generate.support_matrix(edition)[0]:
@@ -120,7 +146,8 @@ def generate_cmd(spec, output_dir, force, no_input, list_images, target="arm", *
                 choices["os" if key == "os_family" else key.replace("_", "-")] = value
         if isinstance(choices.get("zones"), str):
             choices["zones"] = [z.strip() for z in choices["zones"].split(",") if z.strip()]
-        _prompt_missing(choices, no_input, edition)
+        choices["extra-images"] = list(choices.get("extra-images") or []) + extra
+        generate.prompt_missing(choices, not no_input and sys.stdin.isatty(), edition)
         context = generate.resolve(choices)
         files = generate.render_terraform(context) if target == "terraform" else generate.render(context)
         written = generate.write(files, output_dir, force)
@@ -131,24 +158,13 @@ def generate_cmd(spec, output_dir, force, no_input, list_images, target="arm", *
     click.echo(f"next: vmsslint lint {output_dir}")
 
 
-def _prompt_missing(choices, no_input, edition):
-    """On a terminal, ask for what is missing; otherwise say what to pass."""
-    from linter import generate
-    interactive = not no_input and sys.stdin.isatty()
-    if not any(choices.get(k) for k in ("image", "gallery-image", "new-gallery")):
-        if not interactive:
-            raise generate.GenerateError("missing --image PUBLISHER:OFFER:SKU (or --gallery-image / --new-gallery); "
-                                         "`vmsslint generate --list-images` lists the supported images")
-        images = generate.support_matrix(edition)[0]
-        for i, urn in enumerate(images, 1):
-            click.echo(f"{i:3d}  {urn}", err=True)
-        n = click.prompt("Image (number)", type=click.IntRange(1, len(images)), err=True)
-        choices["image"] = images[n - 1]
-    if not choices.get("service-fabric") and not choices.get("health"):
-        if not interactive:
-            raise generate.GenerateError("missing --health probe|extension (the application health signal)")
-        choices["health"] = click.prompt("Health signal", type=click.Choice(["probe", "extension"]),
-                                         default="probe", err=True)
+def _config_extra_images(path):
+    """extra-images of the configuration file found from ``path`` (as lint finds it)."""
+    from linter import config
+    try:
+        return [str(u) for u in config.load(config.find([path])).get("extra-images", [])]
+    except config.ConfigFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @cli.command("eval")

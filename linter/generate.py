@@ -48,7 +48,16 @@ DEFAULTS = {
     "durability": "Silver",
     "cluster-name": None,
     "gallery-image-version": "1.0.0",
+    "extra-images": [],
+    "location": None,
+    "gallery-publisher": None,
+    "password-keyvault": None,
+    "password-secret": None,
 }
+
+_URN = re.compile(r"^[^:\s]+:[^:\s]+:[^:\s]+$")
+_VAULT = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/"
+                    r"[A-Za-z0-9-]{3,24}", re.I)
 
 
 class GenerateError(Exception):
@@ -82,6 +91,12 @@ def resolve(choices: dict) -> dict:
     if edition not in ("2020", "2026"):
         raise GenerateError(f"docs-edition must be 2020 or 2026, not {edition!r}")
     images, apis = support_matrix(edition)
+    extra = [str(u) for u in c["extra-images"] or []]
+    for urn in extra:
+        if not _URN.match(urn):
+            raise GenerateError(f"extra image {urn!r} is not PUBLISHER:OFFER:SKU (the az CLI's URN form without "
+                                f"version)")
+    images = images + [u for u in extra if u.lower() not in {i.lower() for i in images}]
     sources = [k for k in ("image", "gallery-image", "new-gallery") if c.get(k)]
     if len(sources) != 1:
         raise GenerateError("choose one image: --image PUBLISHER:OFFER:SKU, --gallery-image ID, or --new-gallery "
@@ -97,6 +112,7 @@ def resolve(choices: dict) -> dict:
             import difflib
             near = difflib.get_close_matches(urn, images, n=3, cutoff=0.5)
             raise GenerateError(f"--image {urn} is not a supported image in the {edition} documentation"
+                                f" (nor in extra-images)"
                                 + (f"; did you mean {', '.join(near)}?" if near else
                                    "; `vmsslint generate --list-images` lists them"))
         publisher, offer, sku = by_lower[urn.lower()].split(":")
@@ -127,8 +143,14 @@ def resolve(choices: dict) -> dict:
             raise GenerateError(f"--gallery-image-version {version!r} must be MAJOR.MINOR.PATCH, e.g. 1.0.0")
         if os_family not in ("linux", "windows"):
             raise GenerateError("a new gallery image needs --os linux or --os windows")
+        publisher = str(c.get("gallery-publisher") or gallery)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", publisher):
+            raise GenerateError(f"--gallery-publisher {publisher!r}: letters, digits, '.', '_' and '-', up to 128")
+        if not c.get("location"):
+            raise GenerateError("a new gallery image version must replicate to the region the set runs in: choose it "
+                                "with --location REGION (written to the parameter file)")
         image = {"kind": "gallery-new", "gallery": gallery, "image": name, "version": version,
-                 "publisher": c.get("gallery-publisher") or "contoso", "offer": name, "sku": "default"}
+                 "publisher": publisher, "offer": name, "sku": "default"}
 
     sf = bool(c["service-fabric"])
     health = c["health"]
@@ -200,6 +222,18 @@ def resolve(choices: dict) -> dict:
                           "cluster": c["cluster-name"] or f"{_slug(name, 20) or 'sf'}-cluster",
                           "node_type": _slug(name, 9) or "nt0"}
     prefix = _slug(name, 9 if os_family == "windows" else 15) or "vm"
+    vault, secret = c.get("password-keyvault"), c.get("password-secret")
+    if bool(vault) != bool(secret):
+        raise GenerateError("--password-keyvault VAULT_ID and --password-secret NAME go together")
+    if vault and not _VAULT.fullmatch(str(vault)):
+        raise GenerateError("--password-keyvault must be a key vault's resource id, /subscriptions/{s}/resourceGroups/"
+                            "{rg}/providers/Microsoft.KeyVault/vaults/{name}")
+    if secret and not re.fullmatch(r"[A-Za-z0-9-]{1,127}", str(secret)):
+        raise GenerateError(f"--password-secret {secret!r}: a Key Vault secret name holds letters, digits and '-'")
+    keyvault = {"id": str(vault), "secret": str(secret)} if vault else None
+    location = c.get("location")
+    if location is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9 ]{1,40}", str(location)):
+        raise GenerateError(f"--location {location!r} is not a region name such as westeurope")
     return {
         "version": __version__,
         "description": f"vmsslint generate: {_describe(image)}, health {health or 'Service Fabric'}, "
@@ -211,7 +245,7 @@ def resolve(choices: dict) -> dict:
         "instances": instances, "min_instances": min_instances, "vm_size": str(c["vm-size"]),
         "admin_username": str(c["admin-username"]), "zones": zones, "upgrade_mode": mode, "rolling": rolling,
         "api_version": api, "network_api": NETWORK_API, "gallery_api": GALLERY_API, "sf_api": SF_API,
-        "computer_prefix": prefix,
+        "computer_prefix": prefix, "keyvault": keyvault, "location": location,
     }
 
 
@@ -423,3 +457,127 @@ def write(files: dict, directory: str, force: bool) -> list:
         raise GenerateError(f"{exc}" + (f" (already written: {', '.join(written)})" if written else
                                         "; nothing written")) from None
     return list(paths.values())
+
+
+# --- prompts ------------------------------------------------------------------------------------------
+
+def _completer(words):
+    """A readline completer over ``words`` (case-insensitive prefix, then substring)."""
+    def complete(text, state):
+        low = text.lower()
+        hits = [w for w in words if w.lower().startswith(low)] or [w for w in words if low and low in w.lower()]
+        return hits[state] if state < len(hits) else None
+    return complete
+
+
+def _ask(question, explain, default=None, words=(), check=None):
+    """Ask one question on the terminal: a one-line explanation, the default shown, Tab completes ``words``."""
+    import click
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        readline = None
+    if readline is not None:
+        readline.set_completer(_completer(list(words)) if words else None)
+        readline.set_completer_delims("")
+        readline.parse_and_bind("tab: complete")
+    click.echo(f"  {explain}")
+    while True:
+        # on stdout: Python's input() edits with readline (Tab completion) only when it writes to stdout
+        answer = click.prompt(question, default=default, show_default=default is not None)
+        answer = str(answer).strip()
+        if check is None:
+            return answer
+        value, problem = check(answer)
+        if problem is None:
+            return value
+        click.echo(f"  {problem}")
+
+
+def _pick(words, what):
+    def check(answer):
+        if answer.isdigit() and 1 <= int(answer) <= len(words):
+            return words[int(answer) - 1], None
+        low = answer.lower()
+        exact = [w for w in words if w.lower() == low]
+        if exact:
+            return exact[0], None
+        hits = [w for w in words if w.lower().startswith(low)] or [w for w in words if low in w.lower()]
+        if len(hits) == 1:
+            return hits[0], None
+        if hits:
+            return None, f"{len(hits)} {what}s match: " + ", ".join(hits[:6]) + (" ..." if len(hits) > 6 else "")
+        import difflib
+        near = difflib.get_close_matches(answer, words, n=3, cutoff=0.4)
+        return None, f"no {what} {answer!r}" + (f"; did you mean {', '.join(near)}?" if near else "")
+    return check
+
+
+def prompt_missing(choices: dict, interactive: bool, edition: str) -> None:
+    """On a terminal, ask for what is missing (with Tab completion); otherwise say what to pass."""
+    has_image = any(choices.get(k) for k in ("image", "gallery-image", "new-gallery"))
+    if not has_image:
+        if not interactive:
+            raise GenerateError("missing --image PUBLISHER:OFFER:SKU (or --gallery-image / --new-gallery); "
+                                "`vmsslint generate --list-images` lists the supported images")
+        images = support_matrix(edition)[0] + [u for u in choices.get("extra-images") or [] if u not in
+                                               support_matrix(edition)[0]]
+        words = images + ["gallery"]
+        answer = _ask("Image", "the OS image: a supported platform image (type part of its name, Tab completes), "
+                      "or 'gallery' for your own gallery image", default=images[0], words=words,
+                      check=_pick(words, "image"))
+        if answer == "gallery":
+            _prompt_gallery(choices)
+        else:
+            choices["image"] = answer
+    if not choices.get("service-fabric") and not choices.get("health"):
+        if not interactive:
+            raise GenerateError("missing --health probe|extension (the application health signal)")
+        choices["health"] = _ask("Health signal", "extension: the Application Health extension in each VM reports "
+                                 "health; probe: a dedicated load balancer probe", default="extension",
+                                 words=["extension", "probe"], check=_pick(["extension", "probe"], "health signal"))
+    if interactive and (choices.get("health") in ("extension", "probe")):
+        _prompt_health(choices)
+
+
+def _prompt_gallery(choices):
+    kind = _ask("Gallery image", "an existing image definition id (/subscriptions/.../galleries/G/images/I), or "
+                "GALLERY/IMAGE to create the gallery and its image in the template", words=[])
+    if kind.startswith("/"):
+        choices["gallery-image"] = kind
+    else:
+        choices["new-gallery"] = kind
+    if not choices.get("os"):
+        choices["os"] = _ask("OS family", "the gallery image's operating system", default="linux",
+                             words=["linux", "windows"], check=_pick(["linux", "windows"], "OS family"))
+    if choices.get("new-gallery"):
+        if not choices.get("location"):
+            choices["location"] = _ask("Region", "where the set runs; the first image version replicates there",
+                                       default="westeurope")
+        if not choices.get("gallery-publisher"):
+            choices["gallery-publisher"] = _ask("Publisher", "the publisher name of your image definition",
+                                                default=kind.partition("/")[0])
+
+
+def _prompt_health(choices):
+    def port_check(answer):
+        return (int(answer), None) if answer.isdigit() and 1 <= int(answer) <= 65535 else (None, "a port is 1-65535")
+    if not choices.get("health-protocol"):
+        choices["health-protocol"] = _ask("Health protocol", "how the health endpoint is checked: http(s) expects a "
+                                          "200 reply, tcp a connection", default="http", words=["http", "https", "tcp"],
+                                          check=_pick(["http", "https", "tcp"], "protocol"))
+    if not choices.get("health-port"):
+        choices["health-port"] = _ask("Health port", "the port your application answers health checks on",
+                                      default="80", check=port_check)
+    if choices["health-protocol"] != "tcp" and not choices.get("health-path"):
+        choices["health-path"] = _ask("Health path", "the request path of the health endpoint", default="/health",
+                                      check=lambda a: (a, None) if a.startswith("/") else (None, "start with '/'"))
+
+
+def ask_health(name):
+    """--from on a terminal: the Application Health extension settings for ``name``."""
+    import click
+    click.echo(f"{name} has no health signal; vmsslint adds the Application Health extension.")
+    choices = {"health": "extension"}
+    _prompt_health(choices)
+    return choices["health-protocol"], int(choices["health-port"]), choices.get("health-path")

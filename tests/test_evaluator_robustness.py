@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import json
 
 import pytest
@@ -52,7 +54,7 @@ def _lambda_node(n_params, body):
     return Call("lambda", tuple(Lit(f"x{i}", f"'x{i}'") for i in range(n_params)) + (body,), "lambda(...)")
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=bool(os.environ.get("CI")), database=None)
 @given(name=st.sampled_from(NAMES), args=st.lists(VALUE, max_size=5), lam=st.integers(0, 3),
        data=st.data())
 def test_every_function_accepts_every_mix_of_known_and_unknown_values(name, args, lam, data):

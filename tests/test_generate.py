@@ -4,7 +4,6 @@ hostile values stay values."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -22,9 +21,10 @@ def build(tmp_path, **choices):
     return out, files
 
 
-def lint_clean(out, edition):
-    report = lint(out / "azuredeploy.json", edition=edition)
-    bad = [f"{f.code} {f.severity} {f.message}" for f in report.findings if f.severity != "info"]
+def lint_clean(out, edition, extra_images=()):
+    """Every finding, info included: a generated template has none at all."""
+    report = lint(out / "azuredeploy.json", edition=edition, extra_images=list(extra_images))
+    bad = [f"{f.code} {f.severity} {f.message}" for f in report.findings]
     return report, bad
 
 
@@ -135,10 +135,16 @@ GALLERY_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroup
 @pytest.mark.parametrize("choices", [
     {"gallery-image": GALLERY_ID, "os": "linux", "health": "probe"},
     {"gallery-image": GALLERY_ID, "os": "windows", "health": "extension", "health-mode": "binary"},
-    {"new-gallery": "corp/web", "os": "linux", "health": "extension", "health-protocol": "tcp", "health-port": 22},
+    {"new-gallery": "corp/web", "os": "linux", "health": "extension", "health-protocol": "tcp", "health-port": 22,
+     "location": "westeurope", "gallery-publisher": "fabrikam"},
     {"new-gallery": "corp/web", "os": "windows", "health": "probe", "zones": ["1", "2", "3"],
-     "service-fabric": True, "durability": "Gold", "instances": 7},
-], ids=["gallery-linux", "gallery-windows", "new-gallery-linux", "new-gallery-windows-sf"])
+     "service-fabric": True, "durability": "Gold", "instances": 7, "location": "West Europe"},
+    {"new-gallery": "corp/web", "os": "windows", "health": "extension", "location": "northeurope",
+     "password-keyvault": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv/providers/"
+                          "Microsoft.KeyVault/vaults/corp-kv", "password-secret": "vmss-admin"},
+    {"gallery-image": GALLERY_ID, "os": "linux", "health": "probe", "service-fabric": True},
+], ids=["gallery-linux", "gallery-windows", "new-gallery-linux", "new-gallery-windows-sf", "new-gallery-keyvault",
+        "gallery-sf-probe"])
 def test_gallery_images(tmp_path, choices):
     out, files = build(tmp_path, **choices)
     report, bad = lint_clean(out, "2026")
@@ -255,35 +261,62 @@ def test_list_images():
     assert "Canonical:UbuntuServer:18.04-LTS" in r.stdout.splitlines()
 
 
-def test_prompts_on_a_terminal_for_missing_choices(tmp_path):
-    """On a terminal, generate asks for the image (by number) and the health signal."""
-    import pty
-    import sys
-    import time
-    images, _ = generate.support_matrix("2026")
-    wanted = images.index("MicrosoftCblMariner:Azure-Linux:azure-linux-3") + 1
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execv(sys.executable, [sys.executable, "-m", "linter", "generate", "-o", str(tmp_path / "o")])
-    out = b""
+EXTRA = ["Debian:debian-12:12-gen2", "MicrosoftWindowsServer:WindowsServer:2025-datacenter-azure-edition"]
 
-    def read_until(marker, timeout=60):
-        nonlocal out
-        end = time.time() + timeout
-        while marker not in out and time.time() < end:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                break
-        assert marker in out, out.decode(errors="replace")[-500:]
 
-    read_until(b"Image (number)")
-    os.write(fd, f"{wanted}\n".encode())
-    read_until(b"Health signal")
-    os.write(fd, b"extension\n")
-    read_until(b"next: vmsslint lint")
-    os.waitpid(pid, 0)
-    t = json.loads((tmp_path / "o" / "azuredeploy.json").read_text())
-    props = t["resources"][-1]["properties"]["virtualMachineProfile"]
-    assert props["storageProfile"]["imageReference"]["offer"] == "Azure-Linux"
-    assert props["extensionProfile"]["extensions"][0]["properties"]["type"] == "ApplicationHealthLinux"
+@pytest.mark.parametrize("edition", ["2020", "2026"])
+@pytest.mark.parametrize("urn", EXTRA)
+@pytest.mark.parametrize("health, sf", [("probe", False), ("extension", False), (None, True)])
+def test_extra_images_are_accepted_and_lint_with_no_finding(tmp_path, edition, urn, health, sf):
+    choices = {"image": urn, "health": health, "service-fabric": sf, "docs-edition": edition}
+    if sf and edition == "2026":
+        choices["health"] = "probe"
+    with pytest.raises(generate.GenerateError, match="not a supported image"):
+        generate.resolve(choices)
+    out, files = build(tmp_path, **choices, **{"extra-images": EXTRA})
+    report, bad = lint_clean(out, edition, extra_images=EXTRA)
+    assert bad == []
+    vmss = json.loads(files["azuredeploy.json"])["resources"][-1]["properties"]["virtualMachineProfile"]
+    assert ("windowsConfiguration" in vmss["osProfile"]) == urn.startswith("MicrosoftWindowsServer")
+
+
+def test_extra_images_from_the_configuration_file(tmp_path):
+    """The configuration lint finds for the output (above -o DIR) is the one whose extra-images count."""
+    from test_cli import run
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / ".vmsslint.yaml").write_text(f"extra-images: ['{EXTRA[0]}']\n")
+    args = ["generate", "--image", EXTRA[0], "--health", "extension", "--no-input"]
+    r = run(*args, "-o", "out", cwd=str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    r = run("lint", "out", cwd=str(tmp_path / "a"))
+    assert r.returncode == 0 and "No findings" in r.stdout, r.stdout
+    r = run(*args, "-o", "out", cwd=str(tmp_path / "b"))
+    assert r.returncode == 2 and "not a supported image" in r.stderr
+    r = run(*args, "--extra-image", EXTRA[0], "-o", "out", cwd=str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("choices, message", [
+    ({"new-gallery": "corp/web", "os": "linux", "health": "probe"}, "--location REGION"),
+    ({"new-gallery": "corp/web", "os": "linux", "health": "probe", "location": "westeurope",
+      "gallery-publisher": "bad publisher!"}, "--gallery-publisher"),
+    ({"image": EXTRA[1], "extra-images": EXTRA, "health": "probe", "password-keyvault": "/subscriptions/x"},
+     "go together"),
+    ({"image": EXTRA[1], "extra-images": EXTRA, "health": "probe", "password-keyvault": "kv",
+      "password-secret": "s"}, "key vault's resource id"),
+    ({"image": EXTRA[0], "extra-images": ["Debian:debian-12"], "health": "probe"}, "not PUBLISHER:OFFER:SKU"),
+])
+def test_refused_generator_choices(choices, message):
+    with pytest.raises(generate.GenerateError) as info:
+        generate.resolve(choices)
+    assert message in str(info.value)
+
+
+def test_gallery_publisher_is_the_users(tmp_path):
+    _, files = build(tmp_path, **{"new-gallery": "corp/web", "os": "linux", "health": "probe",
+                                  "location": "westeurope"})
+    assert "contoso" not in files["azuredeploy.json"]
+    image = [r for r in json.loads(files["azuredeploy.json"])["resources"]
+             if r["type"] == "Microsoft.Compute/galleries/images"][0]
+    assert image["properties"]["identifier"]["publisher"] == "corp"

@@ -13,6 +13,7 @@ Checked after every event of the clock:
 from __future__ import annotations
 
 import math
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ events = st.lists(st.tuples(st.integers(0, 8 * HOUR), st.sampled_from(["maintena
                             st.integers(1, 300)), max_size=6)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], derandomize=bool(os.environ.get("CI")), database=None)
 @given(capacity=st.one_of(st.integers(1, 30), st.integers(31, 1000), st.sampled_from([999, 1000])), policy=policies,
        zones=st.sampled_from([(), ("1", "2"), ("1", "2", "3")]),
        uds=st.integers(1, 20), sf=st.booleans(), fail_rate=st.sampled_from([0.0, 0.02, 0.1, 0.5]),

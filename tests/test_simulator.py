@@ -3,6 +3,8 @@ property-based invariants over random sets, policies, zones, update domains and 
 
 from __future__ import annotations
 
+import os
+
 import math
 
 import pytest
@@ -233,7 +235,7 @@ policies = st.builds(Policy, max_batch=st.integers(5, 100), max_unhealthy=st.int
                      rollback_on_breach=st.booleans())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=bool(os.environ.get("CI")), database=None)
 @given(capacity=st.integers(1, 1000), policy=policies, zones=st.sampled_from([(), ("1", "2"), ("1", "2", "3")]),
        uds=st.integers(1, 20), sf=st.booleans(), fail_rate=st.sampled_from([0.0, 0.02, 0.1, 0.5]),
        unhealthy=st.integers(0, 40), disable_rollback=st.booleans(), edition=st.sampled_from(["2020", "2026"]),

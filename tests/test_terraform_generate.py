@@ -41,7 +41,8 @@ def test_support_matrix_lints_clean(tmp_path, edition, urn, health, sf):
 
 @pytest.mark.parametrize("choices", [
     {"gallery-image": GALLERY_ID, "os": "linux", "health": "probe"},
-    {"new-gallery": "images/web", "os": "windows", "health": "extension", "health-protocol": "tcp"},
+    {"new-gallery": "images/web", "os": "windows", "health": "extension", "health-protocol": "tcp",
+     "location": "westeurope"},
     {"image": "Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", "health": "probe", "zones": ["1", "2", "3"]},
 ])
 def test_gallery_zones_and_modes_lint_clean(tmp_path, choices):
@@ -56,7 +57,8 @@ def test_terraform_fmt_accepts_every_layout(tmp_path):
         pytest.skip("the terraform binary is not on this machine")
     cases = [dict(image=u, health=h, **{"service-fabric": s, "docs-edition": e}) for e, u, h, s in MATRIX[::7]]
     cases += [{"gallery-image": GALLERY_ID, "os": "windows", "health": "probe"},
-              {"new-gallery": "images/web", "os": "linux", "health": "extension", "zones": ["1", "2"]}]
+              {"new-gallery": "images/web", "os": "linux", "health": "extension", "zones": ["1", "2"],
+               "location": "westeurope"}]
     for i, choices in enumerate(cases):
         build(tmp_path / str(i), **choices)
     env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}

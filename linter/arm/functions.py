@@ -1362,6 +1362,7 @@ class _Abort(Exception):
 @fn("toObject", 2, 3, shape=True)
 def _to_object(scope, arr, key_lam, value_lam=None):
     key_lam = _lam(key_lam, "toObject")
+    value_lam = None if value_lam is None else _lam(value_lam, "toObject")
     out = {}
     for v in _arr(arr, "toObject"):
         k = key_lam(scope, v)
