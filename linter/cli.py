@@ -204,11 +204,12 @@ def eval_cmd(template, parameters, parameter_pairs, subscription_id, resource_gr
             value, problems = evalcmd.evaluate_expression(dep, expr)
         except evalcmd.EvalCommandError as exc:
             raise ConfigError(str(exc)) from None
+        from linter.arm.evaluate import masked_value
+        shown = masked_value(dep, value)
         if fmt == "json":
-            from linter.arm.evaluate import to_json
-            click.echo(_json.dumps({"value": to_json(value), "problems": problems}, indent=2, ensure_ascii=False))
+            click.echo(_json.dumps({"value": shown, "problems": problems}, indent=2, ensure_ascii=False))
         else:
-            click.echo(evalcmd.render_value(value))
+            click.echo(evalcmd.render_value(shown))
             for p in problems:
                 click.echo(f"problem: {p}", err=True)
         if problems:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 
-from linter.arm.evaluate import MASK, OUTPUT_TYPES, Context, to_json
-from linter.arm.values import Partial, Unknown, visible
-
-_SECRET_NAMES = ("password", "secret", "accountkey", "sastoken", "connectionstring", "privatekey", "keydata")
+from linter.arm.evaluate import Context, evaluate_deployment
+from linter.arm.values import visible
 
 
 class EvalCommandError(Exception):
@@ -37,8 +35,7 @@ def evaluate_file(template_path, parameter_paths=(), parameters=(), context: Con
                   auto_parameters=True):
     """Read and evaluate a template file: (result dict, deployment, notes)."""
     from linter import loader
-    from linter.arm.template import Options, evaluate_value, load_deployment
-    from linter.jsonc import ci_get, ci_key
+    from linter.arm.template import Options, load_deployment
     lf = loader.read(template_path)
     if lf.error:
         line, col = lf.src.position(lf.error_offset) if lf.src is not None and lf.src.text else (1, 1)
@@ -64,66 +61,8 @@ def evaluate_file(template_path, parameter_paths=(), parameters=(), context: Con
     options = Options(location=ctx.location, subscription_id=ctx.subscription_id, resource_group=ctx.resource_group,
                       deployment_name=ctx.deployment_name, tenant_id=ctx.tenant_id)
     dep = load_deployment(lf.root, lf.src, values, options, _linked_loader())
-    scope = dep.root_scope
-    secure_locs = set()
-    out_params = {}
-    decls = ci_get(lf.root, "parameters")
-    if isinstance(decls, dict):
-        for name in decls:
-            secure = scope.parameter_type(name).startswith("secure")
-            try:
-                value, loc = scope.parameter_with_loc(name)
-            except Exception as exc:  # an error of the template: shown as a diagnostic, never a traceback
-                value, loc = Unknown(str(exc), text=f"parameters('{name}')"), None
-            if secure and loc is not None:
-                secure_locs.add((id(loc[0]), loc[1]))
-            out_params[name] = to_json(value, secure)
-    resources = []
-    for res in dep.resources:
-        if res.existing:
-            continue
-        if res.type_lower == "microsoft.resources/deployments":
-            src = res.raw.src
-            line = src.position(res.raw.start)[0] if src is not None else 0
-            resources.append(({"type": res.type, "name": to_json(res.name),
-                               "note": "a nested or linked deployment: its resources are listed on their own"},
-                              f"{src.display}:{line}" if src is not None else ""))
-            continue
-        body = res.evaluated()
-        ak = ci_key(body, "apiVersion")
-        item = {"type": res.type, "apiVersion": to_json(body[ak]) if ak is not None else None,
-                "name": to_json(res.name)}
-        for k, v in body.items():
-            if k.lower() in ("type", "apiversion", "name", "copy", "condition", "dependson", "comments"):
-                continue
-            item[k] = _masked(v, body.locs.get(k), secure_locs, k)
-        src = res.raw.src
-        line = src.position(res.raw.start)[0] if src is not None else 0
-        item_where = f"{src.display}:{line}" if src is not None else ""
-        resources.append((item, item_where))
-    outputs = {}
-    decl_outputs = ci_get(lf.root, "outputs")
-    if isinstance(decl_outputs, dict):
-        for name, decl in decl_outputs.items():
-            if not isinstance(decl, dict):
-                continue
-            t = ci_get(decl, "type", "")
-            tname = OUTPUT_TYPES.get(t.lower(), t) if isinstance(t, str) else str(t)
-            ck = ci_key(decl, "condition")
-            if ck is not None and evaluate_value(decl[ck], (decl, ck), scope)[0] is False:
-                continue
-            vk = ci_key(decl, "value")
-            if ci_key(decl, "copy") is not None:
-                from linter.arm.template import expand_copy
-                value, loc = expand_copy(ci_get(decl, "copy"), (decl, ci_key(decl, "copy")), scope, None)
-            elif vk is not None:
-                value, loc = evaluate_value(decl[vk], (decl, vk), scope)
-            else:
-                continue
-            secret = tname.startswith("Secure")
-            outputs[name] = {"type": tname, "value": MASK if secret else _masked(value, loc, secure_locs, name)}
-    result = {"parameters": out_params, "resources": [r for r, _ in resources], "outputs": outputs}
-    return result, dep, [w for _, w in resources], notes
+    result, where = evaluate_deployment(dep, lf.root)
+    return result, dep, where, notes
 
 
 def _linked_loader():
@@ -140,24 +79,6 @@ def _linked_loader():
             raise OSError(lf.error)
         return lf.root, lf.src
     return load
-
-
-def _masked(value, loc, secure_locs, name=""):
-    """``to_json`` of an evaluated value, with every secret masked."""
-    from linter.findings import mask
-    if loc is not None and (id(loc[0]), loc[1]) in secure_locs:
-        return MASK
-    if isinstance(name, str) and any(s in name.lower() for s in _SECRET_NAMES) and isinstance(value, str) and value:
-        return MASK
-    if isinstance(value, dict):
-        locs = getattr(value, "locs", {})
-        return {str(k): _masked(v, locs.get(k), secure_locs, k) for k, v in value.items()}
-    if isinstance(value, list):
-        locs = getattr(value, "locs", [])
-        return [_masked(v, locs[i] if i < len(locs) else None, secure_locs) for i, v in enumerate(value)]
-    if isinstance(value, str):
-        return mask(value)
-    return to_json(value)
 
 
 def evaluate_expression(dep, text: str):
@@ -228,7 +149,8 @@ def _pretty(value) -> str:
     return visible(json.dumps(simplify(value), indent=2, ensure_ascii=False))
 
 
-def render_value(value) -> str:
-    if isinstance(value, (Unknown, Partial, str)):
-        return _plain(to_json(value))
-    return _pretty(to_json(value))
+def render_value(shown) -> str:
+    """A value already in the JSON contract (``masked_value``), for people."""
+    if isinstance(shown, str) or (isinstance(shown, dict) and set(shown) in ({"$unknown"}, {"$partial"})):
+        return _plain(shown)
+    return _pretty(shown)

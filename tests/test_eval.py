@@ -159,3 +159,18 @@ def test_reference_to_a_resource_of_the_same_template(tmp_path):
     assert out["full"]["value"] == "westeurope"
     assert out["runtime"]["value"] == {"$unknown": "reference('pip').ipAddress"}
     assert out["outside"]["value"] == {"$unknown": "reference('elsewhere').ipAddress"}
+
+
+def test_values_built_from_a_secure_parameter_are_masked(tmp_path):
+    t = template()
+    t["parameters"]["storageKey"] = {"type": "securestring"}
+    t["resources"][0]["tags"] = {"cmd": "[concat('bash setup.sh --key ', parameters('storageKey'))]"}
+    t["outputs"]["cmd"] = {"type": "string", "value": "[format('k={0}', parameters('storageKey'))]"}
+    path = write(tmp_path / "t.json", t)
+    for fmt in ("text", "json"):
+        r = run(path, "--format", fmt, "--parameter", "storageKey=c2VjcmV0LWtleS12YWx1ZQ==")
+        assert r.exit_code == 0, r.output
+        assert "c2VjcmV0LWtleS12YWx1ZQ==" not in r.output
+        assert "bash setup.sh --key ********" in r.output
+    r = run(path, "--expr", "[concat('x', parameters('storageKey'))]", "--parameter", "storageKey=abcd-secret")
+    assert r.exit_code == 0 and r.output.strip() == "x********"

@@ -74,8 +74,7 @@ def _load(template, path):
 def evaluate_template(template, parameters=None, context: Context | None = None, path="<template>",
                       parameter_files=None) -> dict:
     """Evaluate ``template``; ``parameters`` maps names to plain values (they win over files)."""
-    from linter.arm.template import Options, load_deployment, evaluate_value
-    from linter.jsonc import ci_get, ci_key
+    from linter.arm.template import Options, load_deployment
     root, src = _load(template, path)
     values = dict(parameter_files or {})
     for name, value in (parameters or {}).items():
@@ -85,25 +84,55 @@ def evaluate_template(template, parameters=None, context: Context | None = None,
                       resource_group=ctx.resource_group, deployment_name=ctx.deployment_name,
                       tenant_id=ctx.tenant_id)
     dep = load_deployment(root, src, values, options, None)
+    result, _where = evaluate_deployment(dep, root)
+    result["diagnostics"] = [{"kind": d.kind, "message": d.message} for d in dep.diagnostics]
+    return result
+
+
+_SKIPPED_MEMBERS = ("type", "apiversion", "name", "copy", "condition", "dependson", "comments")
+_SECRET_NAMES = ("password", "secret", "accountkey", "sastoken", "connectionstring", "privatekey", "keydata")
+
+
+def evaluate_deployment(dep, root):
+    """The eval contract of a loaded deployment, secrets masked: (result, where each resource is declared).
+
+    Masked: values of ``secureString``/``secureObject`` parameters and every value that came from them,
+    Key Vault references and ``list*()`` results (secret unknowns), members whose name says they hold a
+    password or key, and SAS signatures or key assignments inside strings.
+    """
+    from linter.arm.template import evaluate_value, expand_copy
+    from linter.jsonc import ci_get, ci_key
     scope = dep.root_scope
-    out_params = {}
+    secure_locs = _Secrets()
+    parameters = {}
     decls = ci_get(root, "parameters")
     if isinstance(decls, dict):
         for name in decls:
-            value = scope.parameter(name)
-            out_params[name] = to_json(value, scope.parameter_type(name).startswith("secure"))
-    resources = []
+            secure = scope.parameter_type(name).startswith("secure")
+            try:
+                value, loc = scope.parameter_with_loc(name)
+            except Exception as exc:  # an error of the template (bad default): shown, never a traceback
+                value, loc = Unknown(str(exc), text=f"parameters('{name}')"), None
+            if secure:
+                secure_locs.add_value(value, loc)
+            parameters[name] = to_json(value, secure)
+    resources, where = [], []
     for res in dep.resources:
         if res.existing:
+            continue
+        src = res.raw.src
+        where.append(f"{src.display}:{src.position(res.raw.start)[0]}" if src is not None else "")
+        if res.type_lower == "microsoft.resources/deployments":
+            resources.append({"type": res.type, "name": to_json(res.name),
+                              "note": "a nested or linked deployment: its resources are listed on their own"})
             continue
         body = res.evaluated()
         ak = ci_key(body, "apiVersion")
         item = {"type": res.type, "apiVersion": to_json(body[ak]) if ak is not None else None,
                 "name": to_json(res.name)}
         for k, v in body.items():
-            if k.lower() in ("type", "apiversion", "name", "copy", "condition", "dependson", "comments"):
-                continue
-            item[k] = to_json(v)
+            if k.lower() not in _SKIPPED_MEMBERS:
+                item[k] = _masked(v, body.locs.get(k), secure_locs, k)
         resources.append(item)
     outputs = {}
     decl_outputs = ci_get(root, "outputs")
@@ -112,24 +141,74 @@ def evaluate_template(template, parameters=None, context: Context | None = None,
             if not isinstance(decl, dict):
                 continue
             t = ci_get(decl, "type", "")
-            tname = OUTPUT_TYPES.get(t.lower(), t) if isinstance(t, str) else t
-            cond_key = ci_key(decl, "condition")
-            if cond_key is not None:
-                cond = evaluate_value(decl[cond_key], (decl, cond_key), scope)[0]
-                if cond is False:
-                    continue
+            tname = OUTPUT_TYPES.get(t.lower(), t) if isinstance(t, str) else str(t)
+            ck = ci_key(decl, "condition")
+            if ck is not None and evaluate_value(decl[ck], (decl, ck), scope)[0] is False:
+                continue
+            vk = ci_key(decl, "value")
             if ci_key(decl, "copy") is not None:
-                from linter.arm.template import expand_copy
-                value = expand_copy(ci_get(decl, "copy"), (decl, ci_key(decl, "copy")), scope, None)[0]
+                value, loc = expand_copy(ci_get(decl, "copy"), (decl, ci_key(decl, "copy")), scope, None)
+            elif vk is not None:
+                value, loc = evaluate_value(decl[vk], (decl, vk), scope)
             else:
-                vk = ci_key(decl, "value")
-                if vk is None:
-                    continue
-                value = evaluate_value(decl[vk], (decl, vk), scope)[0]
-            secret = isinstance(tname, str) and tname.startswith("Secure")
-            outputs[name] = {"type": tname, "value": to_json(value, secret)}
-    return {"parameters": out_params, "resources": resources, "outputs": outputs,
-            "diagnostics": [{"kind": d.kind, "message": d.message} for d in dep.diagnostics]}
+                continue
+            secret = tname.startswith("Secure")
+            outputs[name] = {"type": tname, "value": MASK if secret else _masked(value, loc, secure_locs, name)}
+    dep.secrets = secure_locs
+    return {"parameters": parameters, "resources": resources, "outputs": outputs}, where
+
+
+def masked_value(dep, value):
+    """An evaluated value in eval's JSON contract, masked as :func:`evaluate_deployment` masks."""
+    secrets = getattr(dep, "secrets", None)
+    secrets = _Secrets() if secrets is None else secrets
+    return _masked(value, None, secrets)
+
+
+class _Secrets(set):
+    """Where secure parameters' values were written (Locs), and the values themselves, so that a value
+    built from one (``concat('--key ', parameters('storageKey'))``) is masked too."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list = []
+
+    def add_value(self, value, loc):
+        if loc is not None:
+            self.add((id(loc[0]), loc[1]))
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, str) and len(v) >= 4:
+                self.texts.append(v)
+            elif isinstance(v, dict):
+                stack.extend(v.values())
+            elif isinstance(v, list):
+                stack.extend(v)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.texts:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+def _masked(value, loc, secure_locs, name=""):
+    """``to_json`` of an evaluated value, with every secret masked."""
+    from linter.findings import mask
+    if loc is not None and (id(loc[0]), loc[1]) in secure_locs:
+        return MASK
+    if isinstance(name, str) and any(s in name.lower() for s in _SECRET_NAMES) and isinstance(value, str) and value:
+        return MASK
+    if isinstance(value, dict):
+        locs = getattr(value, "locs", {})
+        return {str(k): _masked(v, locs.get(k), secure_locs, k) for k, v in value.items()}
+    if isinstance(value, list):
+        locs = getattr(value, "locs", [])
+        return [_masked(v, locs[i] if i < len(locs) else None, secure_locs) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        return mask(secure_locs.scrub(value))
+    return to_json(value)
 
 
 def evaluate_outputs(template, parameters=None, context: Context | None = None) -> dict:
