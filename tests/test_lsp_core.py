@@ -25,6 +25,7 @@ def test_positions_follow_the_negotiated_encoding(tmp_path):
         [d] = [d for d in by_path[str(path)] if d.code == "VMSS200"]
         assert d.range == ((0, units), (0, units + 5)), enc
         assert d.fix is not None and d.fix.applicability == "safe"
+        assert "\nhelp: " in d.message  # how to fix it, under what is wrong
 
 
 def test_parameter_files_name_their_template(tmp_path):

@@ -328,3 +328,10 @@ def test_plan_simulates_sets_azure_would_deploy(tmp_path):
     doc, r = plan_json(str(p))
     [s] = doc["scaleSets"]
     assert "blocked" not in s and s["runningStatus"]["code"] == "Completed"
+
+
+def test_an_unknown_health_signal_is_an_assumption_said_as_such():
+    """A partial update leaves the health signal to the deployed set: plan says what it assumed."""
+    r = run("plan", str(REPO / "tests" / "fixtures" / "rules" / "VMSS300" / "pass-partial-update-resize.json"))
+    first = r.stdout.splitlines()[0]
+    assert "assumed: the template does not write the health signal" in first, r.stdout

@@ -251,7 +251,8 @@ class Workspace:
                 rng = ((0, 0), (0, 0))
             fix = f.fix if getattr(f.fix, "edits", None) else None
             sev = SEVERITY[f.severity]
-            diag = Diag(path, rng, sev, f.code, f.message, fix=fix, unverifiable=f.unverifiable)
+            text = f"{f.message}\nhelp: {f.help}" if f.help else f.message  # as ruff's server shows a fix
+            diag = Diag(path, rng, sev, f.code, text, fix=fix, unverifiable=f.unverifiable)
             out.setdefault(path, []).append(diag)
             origin = origin_of(f)
             if origin is None or lf.root is None or lf.error:
@@ -264,6 +265,6 @@ class Workspace:
                 what = "the parameter file" if path != upath else f"{origin[0][:-1]} '{origin[1]}'"
                 diag.related.append((upath, urng, "the value is used here"))
                 out.setdefault(upath, []).append(Diag(
-                    upath, urng, sev, f.code, f.message, [(path, rng, f"the value comes from {what}")], fix,
+                    upath, urng, sev, f.code, text, [(path, rng, f"the value comes from {what}")], fix,
                     f.unverifiable))
         return out

@@ -124,7 +124,7 @@ class SetConfig:
 
     def __init__(self, name, capacity, capacity_known, zones, health_signal, service_fabric, policy,
                  disable_rollback, image_kind, version_latest, location, auto_upgrade, credentials_expired,
-                 mode, image_ref, blockers, feed=None):
+                 mode, image_ref, blockers, feed=None, assumed=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
         # feed: the gallery image version the template defines for this set's image (ORCH-CUSTOM), or None:
@@ -201,7 +201,11 @@ def sets_from_template(path, parameters=(), edition="2026", location=None, now=N
         dis, _ = get(ev, "properties.upgradePolicy.automaticOSUpgradePolicy.disableAutomaticRollback")
         mode, _ = get(ev, "properties.upgradePolicy.mode")
         loc, _ = get(ev, "location")
-        if f.probe is not MISSING and f.probe is not None:
+        assumed = None
+        if isinstance(f.probe, Unknown):  # never a guess said as a fact: the assumption is printed
+            signal = "probe"
+            assumed = "the template does not write the health signal, so it is simulated as a load balancer probe"
+        elif f.probe is not MISSING and f.probe is not None:
             signal = "probe"
         elif f.health_extensions:
             signal = "extension"
@@ -220,7 +224,7 @@ def sets_from_template(path, parameters=(), edition="2026", location=None, now=N
             location=loc if isinstance(loc, str) else "westeurope", auto_upgrade=f.auto is True,
             credentials_expired=any(x.code == "VMSS500" for x in mine), mode=mode if isinstance(mode, str) else "Manual",
             image_ref=image_ref, blockers=blockers,
-            feed=_gallery_feed(ctx, img, loc) if f.image_kind == "gallery" else None))
+            feed=_gallery_feed(ctx, img, loc) if f.image_kind == "gallery" else None, assumed=assumed))
     return out, report
 
 

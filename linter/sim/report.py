@@ -34,6 +34,8 @@ def describe(config, instances=None) -> str:
     p = config.policy
     signal = {"probe": "load balancer health probe", "extension": "Application Health extension",
               "none": "no health signal (power state and extensions)"}[config.health_signal]
+    if getattr(config, "assumed", None):
+        signal += f" (assumed: {config.assumed})"
     parts = [f"{instances or config.capacity} instances", signal]
     if config.zones:
         parts.append(f"zones {','.join(config.zones)}" + (" (cross-zone batches)" if p.cross_zone else ""))
