@@ -21,8 +21,8 @@ def summary_line(report) -> str:
     fixed = f"Fixed {report.fixed} finding{'s' if report.fixed != 1 else ''}. " if getattr(report, "fixed", 0) else ""
     none = ""
     if not report.templates:
-        none = " No ARM template was found" + (f" ({report.files} JSON file{'s' if report.files != 1 else ''} read)"
-                                               if report.files else "") + "."
+        none = " No template, Terraform module, plan or export was linted" + (
+            f" ({report.files} file{'s' if report.files != 1 else ''} read)" if report.files else "") + "."
         skipped = getattr(report, "skipped_sources", [])
         if skipped:
             first = os.path.relpath(skipped[0])

@@ -48,7 +48,7 @@ def test_a_run_without_a_template_says_so_and_names_bicep_files(tmp_path):
     write(tmp_path / "package.json", {"name": "x"})
     r = run("lint", "--format", "concise", ".", cwd=str(tmp_path))
     assert r.returncode == 0
-    assert "No ARM template was found (1 JSON file read)." in r.stdout
+    assert "No template, Terraform module, plan or export was linted (1 file read)." in r.stdout
     assert ("az bicep build --file infra/main.bicep --stdout | vmsslint lint - --stdin-filename infra/main.json"
             in r.stdout)
 
