@@ -298,3 +298,18 @@ def test_every_orch_behaviour_is_named_in_the_code():
     docs = (pathlib.Path(__file__).parent.parent / "docs" / "simulator.md").read_text()
     assert ids and sorted(i for i in ids if i not in code) == []
     assert sorted(i for i in ids if i not in docs) == []
+
+
+def test_a_platform_trigger_does_nothing_once_the_feature_is_turned_off():
+    """ORCH-TIMING: the platform rolls out only to sets that have automatic OS upgrade on when it acts."""
+    b = Backend()
+    ss = b.add_set(ScaleSet("s", 4, policy=Policy()), enabled_at=0)
+    b.publish_image("1.0.1")
+    assert b.next_event_time() is not None  # the trigger is scheduled
+    ss.auto_upgrade = False  # PATCH enableAutomaticOSUpgrade: false before it fires
+    b.run_until_idle()
+    assert ss.current is None and all(i.image != "1.0.1" for i in ss.instances)
+    ss.auto_upgrade = True
+    b.publish_image("1.0.2")
+    b.run_until_idle()
+    assert ss.current is not None and all(i.image == "1.0.2" for i in ss.instances)

@@ -45,13 +45,7 @@ class ServeOutcomes(Outcomes):
 
 
 class ServeBackend(Backend):
-    """Backend, with one fix: a platform trigger scheduled while automatic OS upgrade was on does nothing
-    once the user has turned it off (PATCH enableAutomaticOSUpgrade: false)."""
-
-    def _platform_trigger(self, name):
-        ss = self.sets.get(name)
-        if ss is not None and ss.auto_upgrade:
-            super()._platform_trigger(name)
+    """The orchestrator serve runs (the simulator's own Backend; a subclass so state files name it)."""
 
 
 class SetMeta:
@@ -153,11 +147,12 @@ class World:
         self._run_to(self.backend.now + int(seconds))
 
     def _run_to(self, target):
-        """Event by event, reconciling after each, so that a failed rollback counts before the next batch.
-        (Reads the backend's queue: it has no public 'next event time'.)"""
-        queue = self.backend._queue
-        while queue and queue[0][0] <= target:
-            self.backend.advance_to(queue[0][0])
+        """Event by event, reconciling after each, so that a failed rollback counts before the next batch."""
+        while True:
+            at = self.backend.next_event_time()
+            if at is None or at > target:
+                break
+            self.backend.advance_to(at)
             self.reconcile()
         self.backend.advance_to(target)
         self.reconcile()
@@ -166,9 +161,10 @@ class World:
         self.sync()
         # the backend's queue may hold far-future events (maintenance recoveries); run them all
         for _ in range(100000):
-            if not self.backend._queue:
+            at = self.backend.next_event_time()
+            if at is None:
                 break
-            self.backend.advance_to(self.backend._queue[0][0])
+            self.backend.advance_to(at)
             self.reconcile()
         self.reconcile()
 
@@ -323,7 +319,7 @@ class World:
                     meta.inst_gen[inst.id] = gen
                 return
             # Rolling: a rolling upgrade to the new model (the backend's orchestrator, user-started)
-            self.backend._begin(ss, target, "User", manual=True)
+            self.backend.begin_upgrade(ss, target, "User", manual=True)
             meta.rolling_model = (gen, ss.current)
             self.reconcile()
         # Manual: nothing until manualUpgrade

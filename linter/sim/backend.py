@@ -258,6 +258,14 @@ class Backend:
         """Move the clock forward, running everything that falls due."""
         self.advance_to(self.now + seconds)
 
+    def next_event_time(self):
+        """When the next scheduled event happens (simulated seconds), or None when nothing is scheduled."""
+        return self._queue[0][0] if self._queue else None
+
+    def begin_upgrade(self, ss, target, started_by, manual=False):
+        """Start rolling ``ss`` to ``target`` now (a model change in Rolling mode, a user's upgrade)."""
+        return self._begin(ss, target, started_by, manual)
+
     def advance_to(self, time):
         while self._queue and self._queue[0][0] <= time:
             t, _, fn, args = heapq.heappop(self._queue)
@@ -329,7 +337,9 @@ class Backend:
         return self.rng.randint(30 * MINUTE, 60 * MINUTE)
 
     def _platform_trigger(self, name):
-        ss = self.sets[name]
+        ss = self.sets.get(name)
+        if ss is None or not ss.auto_upgrade:  # ORCH-TIMING: turned off since the trigger was scheduled
+            return
         if ss.current is not None and ss.current.code == "RollingForward":
             return
         target = self.latest_version(ss)
