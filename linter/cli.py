@@ -8,6 +8,7 @@ Heavy modules (jsonschema, jinja2, the simulator) are imported only by the comma
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -168,7 +169,7 @@ def _config_extra_images(path):
 
 
 @cli.command("eval")
-@click.argument("template", type=click.Path(exists=True, dir_okay=False))
+@click.argument("template", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("-p", "--parameters", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Parameter file (repeatable; later files win). Default: the one beside the template.")
 @click.option("--parameter", "parameter_pairs", multiple=True, metavar="NAME=VALUE",
@@ -192,6 +193,15 @@ def eval_cmd(template, parameters, parameter_pairs, subscription_id, resource_gr
 
     from linter import evalcmd
     from linter.arm.evaluate import Context
+    if template == "-":  # the template on standard input, as `lint -` takes it (in a private directory of its own)
+        import atexit
+        import shutil
+        import tempfile
+        tmpdir = tempfile.mkdtemp(prefix="vmsslint-eval-")
+        atexit.register(shutil.rmtree, tmpdir, True)
+        template = os.path.join(tmpdir, "stdin.json")
+        with open(template, "wb") as fh:
+            fh.write(sys.stdin.buffer.read(16 * 1024 * 1024 + 1))
     try:
         pairs = [evalcmd.parse_parameter(t) for t in parameter_pairs]
         ctx = Context(subscription_id=subscription_id, resource_group=resource_group, location=location,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from linter.arm.evaluate import Context, evaluate_deployment
-from linter.arm.values import visible
+from linter.arm.values import Unknown, visible
 
 
 class EvalCommandError(Exception):
@@ -36,6 +36,9 @@ def evaluate_file(template_path, parameter_paths=(), parameters=(), context: Con
     """Read and evaluate a template file: (result dict, deployment, notes)."""
     from linter import loader
     from linter.arm.template import Options, load_deployment
+    if template_path.lower().endswith((".tf", ".tfvars", ".bicep")):
+        raise EvalCommandError(f"{template_path}: `vmsslint eval` evaluates ARM JSON templates; lint Terraform with "
+                               f"`vmsslint lint`, and compile Bicep first (az bicep build --file F --stdout)")
     lf = loader.read(template_path)
     if lf.error:
         line, col = lf.src.position(lf.error_offset) if lf.src is not None and lf.src.text else (1, 1)
@@ -62,7 +65,24 @@ def evaluate_file(template_path, parameter_paths=(), parameters=(), context: Con
                       deployment_name=ctx.deployment_name, tenant_id=ctx.tenant_id)
     dep = load_deployment(lf.root, lf.src, values, options, _linked_loader())
     result, where = evaluate_deployment(dep, lf.root)
+    result["problems"] = problems_of(dep)
     return result, dep, where, notes
+
+
+def problems_of(dep) -> list:
+    """What evaluation found wrong or could not do, as findings would say it: code, message, place."""
+    from linter.engine import DIAGNOSTIC_CODES
+    from linter.findings import span
+    out = []
+    for d in dep.diagnostics:
+        item = {"code": DIAGNOSTIC_CODES[d.kind], "severity": d.severity or ("info" if d.kind == "unsupported"
+                                                                              else "error"),
+                "message": visible(d.message)}
+        if d.loc is not None and getattr(d.loc[0], "src", None) is not None:
+            src, start, _end, ptr = span(d.loc)
+            item["file"], (item["line"], item["column"]), item["path"] = src.display, src.position(start), ptr
+        out.append(item)
+    return out
 
 
 def _linked_loader():
@@ -90,9 +110,12 @@ def evaluate_expression(dep, text: str):
                                f"\"[concat('a', 'b')]\" (the brackets may be left out)")
     if not text.startswith("["):
         text = f"[{text}]"
-    before = len(dep.diagnostics)
+    before, reads = len(dep.diagnostics), dep.secret_reads
     value, _ = evaluate_value(text, None, dep.root_scope)
     problems = [d.message for d in dep.diagnostics[before:]]
+    if dep.secret_reads != reads:  # computed from a secure parameter: shown masked, whatever it became
+        from linter.arm.evaluate import MASK
+        value = Unknown("computed from a secure parameter", secret=True, text=MASK)
     return value, problems
 
 
@@ -134,19 +157,22 @@ def _plain(value) -> str:
         return visible(value["$partial"])
     if isinstance(value, str):
         return visible(value)
-    return visible(json.dumps(value, ensure_ascii=False))
+    return visible(json.dumps(_simplify(value), ensure_ascii=False))
+
+
+def _simplify(v):
+    """Unknown and partly known values inside containers as people read them (``[expr]`` text)."""
+    if isinstance(v, dict) and set(v) in ({"$unknown"}, {"$partial"}):
+        return _plain(v)
+    if isinstance(v, dict):
+        return {k: _simplify(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_simplify(x) for x in v]
+    return v
 
 
 def _pretty(value) -> str:
-    def simplify(v):
-        if isinstance(v, dict) and set(v) in ({"$unknown"}, {"$partial"}):
-            return _plain(v)
-        if isinstance(v, dict):
-            return {k: simplify(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [simplify(x) for x in v]
-        return v
-    return visible(json.dumps(simplify(value), indent=2, ensure_ascii=False))
+    return visible(json.dumps(_simplify(value), indent=2, ensure_ascii=False))
 
 
 def render_value(shown) -> str:

@@ -105,6 +105,9 @@ def evaluate_deployment(dep, root):
     scope = dep.root_scope
     secure_locs = _Secrets()
     parameters = {}
+    # (the set of places whose expression read a secure parameter is complete once everything is evaluated:
+    # it is consulted lazily, through secure_locs.dep)
+    secure_locs.dep = dep
     decls = ci_get(root, "parameters")
     if isinstance(decls, dict):
         for name in decls:
@@ -123,7 +126,9 @@ def evaluate_deployment(dep, root):
         src = res.raw.src
         where.append(f"{src.display}:{src.position(res.raw.start)[0]}" if src is not None else "")
         if res.type_lower == "microsoft.resources/deployments":
-            resources.append({"type": res.type, "name": to_json(res.name),
+            ak = ci_key(res.raw, "apiVersion")
+            api = evaluate_value(res.raw[ak], (res.raw, ak), res.scope)[0] if ak is not None else None
+            resources.append({"type": res.type, "apiVersion": to_json(api), "name": to_json(res.name),
                               "note": "a nested or linked deployment: its resources are listed on their own"})
             continue
         body = res.evaluated()
@@ -172,6 +177,10 @@ class _Secrets(set):
     def __init__(self):
         super().__init__()
         self.texts: list = []
+        self.dep = None
+
+    def __contains__(self, key):
+        return set.__contains__(self, key) or (self.dep is not None and key in self.dep.secret_locs)
 
     def add_value(self, value, loc):
         if loc is not None:

@@ -795,14 +795,27 @@ def _case(v, fname, convert):
     return convert(_str(v, fname))
 
 
+def _invariant(convert):
+    """.NET's ToLowerInvariant/ToUpperInvariant: one character for one ('ß' stays 'ß')."""
+    def each(text):
+        out = convert(text)
+        if len(out) == len(text):
+            return out
+        return "".join(c if len(convert(c)) != 1 else convert(c) for c in text)
+    return each
+
+
+_LOWER, _UPPER = _invariant(str.lower), _invariant(str.upper)
+
+
 @fn("toLower", 1, 1, unknown_ok=True)
 def _to_lower(scope, v):
-    return _case(v, "toLower", str.lower)
+    return _case(v, "toLower", _LOWER)
 
 
 @fn("toUpper", 1, 1, unknown_ok=True)
 def _to_upper(scope, v):
-    return _case(v, "toUpper", str.upper)
+    return _case(v, "toUpper", _UPPER)
 
 
 @fn("trim", 1, 1)
@@ -1049,7 +1062,9 @@ def _create_object(scope, *vals):
 
 @fn("length", 1, 1, shape=True)
 def _length(scope, v):
-    if isinstance(v, (str, list, dict)):
+    if isinstance(v, str):  # .NET strings count UTF-16 code units: '😀' is 2
+        return len(v) + sum(1 for c in v if ord(c) > 0xFFFF)
+    if isinstance(v, (list, dict)):
         return len(v)
     raise EvalError(f"length() of a {type_name(v)}")
 

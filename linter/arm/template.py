@@ -125,7 +125,8 @@ class Diagnostic:
 #: syntax — an expression that does not parse; evaluation — one that Azure would fail to evaluate;
 #: limit — beyond Azure's or vmsslint's limits; linked — a linked template that cannot be read.
 #: internal — vmsslint's own implementation of a function failed.
-KINDS = ("syntax", "evaluation", "limit", "linked", "internal")
+#: unsupported — a function (or format) vmsslint does not know: its value stays unknown.
+KINDS = ("syntax", "evaluation", "limit", "linked", "internal", "unsupported")
 
 
 class Options:
@@ -157,6 +158,9 @@ class Deployment:
         self.budget = Budget(seconds=getattr(options, "eval_seconds", DEFAULT_SECONDS))
         self.root_scope = None
         self.evaluating: set = set()  # resources being evaluated (reference() cycles)
+        #: reads of secure parameters so far, and the places whose expression read one (eval masks them)
+        self.secret_reads = 0
+        self.secret_locs: set = set()
 
     def find_resource(self, target):
         """The resource of this deployment that ``target`` (a name or a resource id) names, if exactly one."""
@@ -204,6 +208,8 @@ class Scope:
         self.vars = ci_get(body, "variables") if isinstance(ci_get(body, "variables"), dict) else {}
         self._param_cache: dict = {}
         self._var_cache: dict = {}
+        self._secret_params: set = set()
+        self._secret_vars: set = set()
         self._in_progress: set = set()
         self._var_progress: set = set()
         self.copy: dict = {}
@@ -236,8 +242,13 @@ class Scope:
         low = name.lower()
         hit = self._param_cache.get(low)
         if hit is not None:
+            if low in self._secret_params:
+                self.deployment.secret_reads += 1
             return hit
         k, decl = self._param_decl(name)
+        if self.parameter_type(k).startswith("secure"):
+            self._secret_params.add(low)
+            self.deployment.secret_reads += 1
         if low in self.param_values:
             result = self.param_values[low]
         else:
@@ -270,7 +281,10 @@ class Scope:
         low = name.lower()
         hit = self._var_cache.get(low)
         if hit is not None:
+            if low in self._secret_vars:
+                self.deployment.secret_reads += 1
             return hit
+        before = self.deployment.secret_reads
         if low in self._var_progress:
             raise EvalError(f"variable '{name}' refers to itself")
         k = ci_key(self.vars, name)
@@ -282,6 +296,8 @@ class Scope:
                 result = self._copy_variable(name)
         finally:
             self._var_progress.discard(low)
+        if self.deployment.secret_reads != before:
+            self._secret_vars.add(low)  # built from a secure parameter: every later use reads a secret too
         self._var_cache[low] = result
         return result
 
@@ -492,6 +508,15 @@ def evaluate_string(raw: str, loc, scope: Scope):
     """Evaluate one ``[expression]`` string; errors become unknowns plus a diagnostic."""
     text = raw[1:-1]
     dep = scope.deployment
+    reads = dep.secret_reads
+    try:
+        return _evaluate_parsed(text, loc, scope, dep)
+    finally:
+        if dep.secret_reads != reads and loc is not None:
+            dep.secret_locs.add((id(loc[0]), loc[1]))
+
+
+def _evaluate_parsed(text, loc, scope, dep):
     try:
         node = _expr.parse(text)
     except ExprSyntaxError as exc:
@@ -507,6 +532,8 @@ def evaluate_string(raw: str, loc, scope: Scope):
         dep.diag("limit", str(exc), loc)
         return Unknown(f"the expression was not evaluated: {exc}", text=text), loc
     except Unsupported as exc:
+        dep.diag("unsupported", f"{exc}; if Azure does not know it either, the deployment fails, and values computed "
+                                f"from it are not checked", loc, severity="info")
         return Unknown(str(exc), text=text), loc
     except InternalFunctionError as exc:
         dep.diag("internal", f"{exc}; the value is treated as unknown — please report this with the file attached",

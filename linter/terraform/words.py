@@ -138,11 +138,15 @@ class TfRule(Rule):
         self.fix = {"kind": "none", "description": "vmsslint fixes JSON templates; change the .tf file yourself"}
 
     def format_help(self, variant, params):
-        """The rule's help in Terraform's attribute names."""
+        """The rule's help in Terraform's attribute names; none when the Terraform message already says how
+        to fix it, or when the ARM help is a JSON snippet that would read wrong in HCL."""
         m = REGISTRY.get(params.get("resource"))
-        words = dict(getattr(m, "words", None) or {})
+        if (self.code, variant) in MESSAGES and m is not None and m.tf_type in _VMSS_TF:
+            return ""
         text = self.arm.format_help(variant, params)
-        return generic(text, words) if text else text
+        if not text or '"' in text or "{" in text:
+            return ""
+        return generic(text, dict(getattr(m, "words", None) or {}))
 
     def format(self, variant, params):
         m = REGISTRY.get(params.get("resource"))
