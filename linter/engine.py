@@ -30,7 +30,7 @@ SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".m
 
 #: The engine rule each kind of evaluation diagnostic (linter.arm.template.KINDS) becomes.
 DIAGNOSTIC_CODES = {"syntax": "VMSS003", "evaluation": "VMSS004", "limit": "VMSS005", "linked": "VMSS006",
-                    "internal": "VMSS000", "unsupported": "VMSS004"}
+                    "internal": "VMSS000", "unsupported": "VMSS004", "parameter": "VMSS009"}
 
 
 class Report:

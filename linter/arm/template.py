@@ -126,7 +126,12 @@ class Diagnostic:
 #: limit — beyond Azure's or vmsslint's limits; linked — a linked template that cannot be read.
 #: internal — vmsslint's own implementation of a function failed.
 #: unsupported — a function (or format) vmsslint does not know: its value stays unknown.
-KINDS = ("syntax", "evaluation", "limit", "linked", "internal", "unsupported")
+#: parameter — a parameter value Azure refuses (undeclared, or of the wrong type).
+KINDS = ("syntax", "evaluation", "limit", "linked", "internal", "unsupported", "parameter")
+
+#: The JSON types a declared parameter type takes.
+_PARAM_TYPES = {"string": (str,), "securestring": (str,), "int": (int,), "bool": (bool,), "array": (list,),
+                "object": (dict,), "secureobject": (dict,)}
 
 
 class Options:
@@ -680,8 +685,41 @@ def load_deployment(root: JObject, src, param_values: dict, options: Options, lo
     dep = Deployment(root, src, options)
     scope = Scope(dep, root, param_values)
     dep.root_scope = scope
+    check_parameter_values(dep, scope, param_values)
     _collect(dep, root, scope, None, load_linked, os.path.dirname(src.path))
     return dep
+
+
+def check_parameter_values(dep, scope, param_values):
+    """Values Azure refuses before it deploys anything: an undeclared parameter, a value of the wrong type."""
+    for low, (value, loc) in param_values.items():
+        if loc is None:
+            continue  # given on the command line: checked where it is parsed
+        k = ci_key(scope.params, low)
+        if k is None:
+            import difflib
+            name = getattr(loc[0], "pkey", None) or low
+            near = difflib.get_close_matches(name, list(scope.params), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            dep.diag("parameter", f"parameter '{name}' is not declared in the template{hint}, and Azure rejects a "
+                                  f"parameter file that gives it", _param_loc(loc))
+            continue
+        want = _PARAM_TYPES.get(scope.parameter_type(k))
+        if want is None or isinstance(value, (Unknown, Partial)) or (isinstance(value, str) and is_expression(value)):
+            continue
+        ok = isinstance(value, want) and not (isinstance(value, bool) and bool not in want)
+        if not ok:
+            from linter.arm.expr import type_name
+            dep.diag("parameter", f"parameter '{k}' is declared {scope.parameter_type(k)} but given a "
+                                  f"{type_name(value)} ({_short(value) if not isinstance(value, str) else repr(_short(value))}), "
+                                  f"which Azure rejects", loc)
+
+
+def _param_loc(loc):
+    """The place of a parameter's name in a parameter file (the value's entry is inside it)."""
+    entry = loc[0]
+    parent = getattr(entry, "parent", None)
+    return (parent, entry.pkey) if parent is not None and getattr(entry, "pkey", None) is not None else loc
 
 
 def _collect(dep, body, scope, parent_resource, load_linked, base_dir):
