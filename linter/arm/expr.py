@@ -223,7 +223,7 @@ class _Parser:
         return node
 
 
-def member(value, name, node_text="") -> object:
+def member(value, name) -> object:
     """``value.name`` / ``value[name]`` as ARM does it: property names match case-insensitively."""
     if isinstance(value, Unknown):
         return value.member(name)
@@ -271,11 +271,6 @@ def type_name(value) -> str:
     if isinstance(value, Unknown):
         return "unknown"
     return type(value).__name__
-
-
-def node_text(node) -> str:
-    """The source text of a parsed node, as written in the template."""
-    return node.text
 
 
 def key_of(fname: str, args) -> str | None:

@@ -13,7 +13,7 @@ import json
 import math
 import re
 
-from linter.arm.expr import EvalError, Unsupported, key_of, member, node_text, type_name
+from linter.arm.expr import EvalError, Unsupported, key_of, member, type_name
 from linter.arm.limits import MAX_STRING, LimitExceeded, check_int, check_items, check_string_size
 from linter.arm.values import Partial, Unknown, canon, contains_unknown, first_unknown, is_secret
 from linter.lazyre import LazyRegex
@@ -174,13 +174,17 @@ def call(node, scope):
     return result
 
 
-def _why(v):
+def why_unknown(v) -> str:
+    """Why ``v`` (or the first unknown inside it) is not known."""
     if isinstance(v, Unknown):
         return v.why
     if isinstance(v, Partial):
         return v.unknowns()[0].why
     u = first_unknown(v)
     return u.why if u else "unknown"
+
+
+_why = why_unknown
 
 
 def _secret(vals):
@@ -1628,6 +1632,3 @@ def _list_keys(scope, *a):
 def _list_secrets(scope, *a):
     return Unknown("listSecrets() returns secrets only known at deployment", None, secret=True)
 
-
-def describe(node) -> str:
-    return node_text(node)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 
 from linter.arm import expr as _expr
-from linter.arm.expr import EvalError, ExprSyntaxError, Unsupported, is_expression, member, unescape_literal
+from linter.arm.expr import EvalError, ExprSyntaxError, Unsupported, is_expression, unescape_literal
 from linter.arm.functions import InternalFunctionError, to_text, walk
+from linter.arm.functions import why_unknown as _why
 from linter.arm.limits import DEFAULT_SECONDS, Budget, LimitExceeded
 from linter.arm.values import Partial, Unknown, canon
 from linter.jsonc import JArray, JObject, ci_get, ci_key
@@ -501,14 +502,6 @@ def expand_copy(loop, loc, scope: Scope, name):
     return out, origin
 
 
-def _why(v):
-    if isinstance(v, Unknown):
-        return v.why
-    if isinstance(v, Partial):
-        return v.unknowns()[0].why
-    return "unknown"
-
-
 def evaluate_string(raw: str, loc, scope: Scope):
     """Evaluate one ``[expression]`` string; errors become unknowns plus a diagnostic."""
     text = raw[1:-1]
@@ -630,12 +623,6 @@ class Resource:
         for t, n in zip(segments[1:], names):
             pieces += ["/", t, "/", n]
         return Partial.join(pieces)
-
-    def api_version(self):
-        k = ci_key(self.raw, "apiVersion")
-        if k is None:
-            return None
-        return evaluate_value(self.raw[k], (self.raw, k), self.scope)[0]
 
     def get(self, path: str):
         """Evaluate one dotted path (case-insensitive); returns (value, loc) or (MISSING, loc of the nearest parent)."""

@@ -170,11 +170,9 @@ def settle(target, missing_fails=False):
 
 
 def why_unknown(value) -> str:
-    if isinstance(value, Unknown):
-        return value.why
-    if isinstance(value, Partial):
-        return value.unknowns()[0].why
-    return "the value is unknown"
+    """Why a value is unknown (the evaluator's own answer)."""
+    from linter.arm.functions import why_unknown as why
+    return why(value)
 
 
 def resolve(resource, path: str):
