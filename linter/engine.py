@@ -22,7 +22,7 @@ from linter.findings import SEVERITY_RANK, Finding, key_span, span
 from linter.jsonc import pointer
 from linter.rules import Rule, load_rules
 from linter.settings import Settings
-from linter.suppressions import Suppressions, _vmsslint_meta  # noqa: F401  (re-exported)
+from linter.suppressions import Suppressions  # noqa: F401  (re-exported)
 
 SKIPPED_SOURCES = (".bicep",)  # sources vmsslint does not read: compile them to JSON first
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
@@ -44,6 +44,7 @@ class Report:
         self.baselined = 0  # findings hidden by --baseline
         self.fixed = 0  # findings fixed by --fix
         self.tracebacks: list[str] = []  # internal errors, printed with -v
+        self.finishers: list = []  # run once every file is read: inputs linted together (Terraform exports)
         self.skipped_sources: list[str] = []  # .bicep files seen and not read
 
     def sorted(self):
@@ -57,6 +58,8 @@ class Engine:
         self.by_code = {r.code: r for r in self.all_rules}
         self._indexes: dict = {}
         self._linked_cache: dict = {}
+        self._named_parameter_files: list = []  # parameter files named on the command line (pre-commit)
+        self._linted: set = set()  # (template, parameter files) already linted in this run
 
     def rules_for(self, settings: Settings) -> dict:
         """Rules that run under ``settings``, by lower-case resource type."""
@@ -101,7 +104,7 @@ class Engine:
                 if (os.path.abspath(t), (os.path.abspath(plf.path),)) not in self._linted:
                     report.notes.append(f"{t}: linted because its parameter file {plf.src.display} is among the files")
                     self._lint_one(t, [plf], report)
-        for finish in report.__dict__.pop("finishers", []):  # inputs linted together: exports (linter/terraform)
+        for finish in report.finishers:  # inputs linted together: exports (linter/terraform)
             finish()
         self._finalize(report)
         return report
@@ -154,7 +157,7 @@ class Engine:
             self._broken(report, lf)
             return
         if lf.kind == loader.PARAMETERS:
-            if named and hasattr(self, "_named_parameter_files"):
+            if named:
                 self._named_parameter_files.append(lf)
             else:
                 report.notes.append(f"{lf.src.display}: a parameter file, not linted as a template")
@@ -187,11 +190,10 @@ class Engine:
         for p in params:
             if not p.error:
                 self._duplicates(report, p)
-        if hasattr(self, "_linted"):
-            self._linted.add((os.path.abspath(path), tuple(os.path.abspath(p.path) for p in params if p.path)))
+        self._linted.add((os.path.abspath(path), tuple(os.path.abspath(p.path) for p in params if p.path)))
         report.inputs.append({"template": lf.src.display,
                               "parameters": [p.src.display for p in params if p.src is not None]})
-        options = Options(location=settings.location, **getattr(settings, "context", {}))
+        options = Options(location=settings.location, **settings.context)
         deployment = loader.build(lf, params, options, self._linked_cache)
         before = len(report.findings)
         self.lint_deployment(deployment, report, settings, supp)

@@ -168,12 +168,17 @@ def write(src, text: str) -> None:
 
 def diff(src, text: str) -> str:
     """A unified diff for a person to read; SAS signatures and passwords in it are masked."""
+    return diff_texts(src.display, src.text, text)
+
+
+def diff_texts(name: str, old: str, new: str) -> str:
+    """A unified diff of ``name`` from ``old`` to ``new``; secrets masked, control characters escaped."""
     import difflib
 
     from linter.findings import display
-    name = src.display.replace("\\", "/").lstrip("/")
+    name = name.replace("\\", "/").lstrip("/")
     out = []
-    old, new = mask_secret_values(src.text), mask_secret_values(text)
+    old, new = mask_secret_values(old), mask_secret_values(new)
     for line in difflib.unified_diff(_lines(old), _lines(new), fromfile=f"a/{name}", tofile=f"b/{name}"):
         # one function masks secrets and escapes control characters in every output, a diff's lines too
         body = line.rstrip("\r\n")

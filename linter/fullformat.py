@@ -100,14 +100,18 @@ def related_sites(finding, report, rules_by_code, _cache=None):
 
 # --- secrets never shown ---------------------------------------------------------------------------
 
-#: SAS signatures and key/password assignments (as in findings.mask), and JSON members whose name says
-#: secret; their values are starred out character for character, so that columns stay right.
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)"),
-    re.compile(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)"),
-    re.compile(r"(?i)(\"[\w-]*(?:password|secret|accountkey|sharedaccesskey|pwd|token|connectionstring)[\w-]*\"\s*:\s*\")"
-               r"((?:[^\"\\\[]|\\.)(?:[^\"\\]|\\.)*)"),
-)
+#: SAS signatures and key/password assignments, and JSON members whose name says secret — the words of
+#: findings.mask, one list — their values starred out character for character, so that columns stay right.
+def _secret_patterns():
+    from linter.findings import _SECRET_WORDS
+    return (
+        re.compile(r"(?i)((?:^|[?&;\s\"'])sig=)([^&\s\"']+)"),
+        re.compile(r"(?i)((?:AccountKey|SharedAccessKey|password|pwd)=)([^;&\s\"']+)"),
+        re.compile(r"(?i)(\"[\w-]*(?:" + _SECRET_WORDS + r")[\w-]*\"\s*:\s*\")((?:[^\"\\\[]|\\.)(?:[^\"\\]|\\.)*)"),
+    )
+
+
+_SECRET_PATTERNS: tuple = ()
 #: Rules about credentials: the value they underline is itself the secret (unless it is a URL, whose
 #: signature the patterns above hide, or an expression).
 _SECRET_RULES = ("VMSS504", "VMSS505", "VMSS506")
@@ -115,6 +119,9 @@ _SECRET_RULES = ("VMSS504", "VMSS505", "VMSS506")
 
 def redact(text: str, span=None) -> str:
     """``text`` with secrets replaced by ``*`` of the same length; ``span`` = (from, to) columns of a secret value."""
+    global _SECRET_PATTERNS
+    if not _SECRET_PATTERNS:
+        _SECRET_PATTERNS = _secret_patterns()
     for rx in _SECRET_PATTERNS:
         text = rx.sub(lambda m: m.group(1) + "*" * len(m.group(2)), text)
     if span is not None:

@@ -89,19 +89,8 @@ class Result:
         return "\n".join(out) + "\n"
 
     def diff(self) -> str:
-        import difflib
-
-        from linter.findings import mask
-        out = []
-        for key, (old, new) in self.texts.items():
-            if old == new:
-                continue
-            name = self.names[key]
-            for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                             fromfile=f"a/{name}", tofile=f"b/{name}"):
-                line = mask(line)
-                out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-        return "".join(out)
+        from linter.fixes import diff_texts
+        return "".join(diff_texts(self.names[key], old, new) for key, (old, new) in self.texts.items() if old != new)
 
 
 def _shorten(text, limit):

@@ -27,6 +27,9 @@ class Settings:
         self.exclude = list(exclude)
         self.root = root or os.getcwd()  # globs of the configuration are relative to it
         self.explicit = set(explicit)  # settings given on the command line: template metadata cannot change them
+        self.context: dict = {}  # what the user knows of the deployment (Options keywords; lintcmd.deployment_context)
+        self.tf_var_files: list = []  # Terraform: --var-file
+        self.tf_vars: list = []  # Terraform: --var NAME=VALUE
         # parameter file glob -> template path(s), relative to root (the configuration's parameter-files)
         self.parameter_files = {k: [v] if isinstance(v, str) else list(v) for k, v in (parameter_files or {}).items()}
 

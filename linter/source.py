@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import os
 
 #: Azure refuses templates over 4 MB; anything far beyond that is not a template we should read.
 MAX_FILE_BYTES = 16 * 1024 * 1024

@@ -26,14 +26,9 @@ import pytest
 from conftest import SHARED, template, vmss
 from hostile import FORMATS, check_output, cli
 
-#: True: an internal error (VMSS000) fails the fuzzer wherever it comes from.  False while evaluator
-#: crashes (VMSS000, time-outs or MemoryError raised inside linter/arm/, the lead's part) are known:
-#: they are then collected and listed in the warning instead of failing the suite.  Flip it to True
-#: once linter/arm/ has its evaluation budget.
-#: An internal error (VMSS000) anywhere, the evaluator included, fails the suite: the numbers and dates
-#: Azure would refuse (int(float('1e999')), dateTimeFromEpoch(99999999999999), 'P99999999999Y', ...)
-#: are findings at their expression.
-STRICT_INTERNAL = True  # the evaluator turns every failure into a finding (issue 9)
+# An internal error (VMSS000) anywhere, the evaluator included, fails the suite: the numbers and dates
+# Azure would refuse (int(float('1e999')), dateTimeFromEpoch(99999999999999), 'P99999999999Y', ...) are
+# findings at their expression.  The failing input is kept and named in the assertion.
 
 PER_RUN_SECONDS = 10
 MEMORY_HEADROOM = 1536 * 1024 * 1024  # bytes of address space a run may add to the test process
@@ -60,8 +55,6 @@ class Harness:
         self.tmp = tmp_path
         self.inputs = 0
         self.runs = 0
-        self.evaluator = []  # "input file: what happened" for each crash inside linter/arm/
-        self.signatures = {}  # what happened -> the first input it happened to
         self.internal_frames = []
 
     def record_internal(self, exc):
@@ -75,7 +68,6 @@ class Harness:
         path = self.tmp / name
         path.write_bytes(data)
         planted = secrets and (PASSWORD.encode() in data and f"&sig={SIG}".encode() in data)
-        crashed = False
         for mode in MODES:
             args = ["lint", "--diff"] if mode == "diff" else ["lint", "--format", mode]
             self.internal_frames.clear()
@@ -85,20 +77,15 @@ class Harness:
                 code, out, err = cli(*args, path)
             except FuzzTimeout as exc:
                 self.record_internal(exc)
-                self._evaluator_or_fail(path, f"{mode}: more than {PER_RUN_SECONDS} s", self.internal_frames)
-                break  # the other modes would take as long
+                self._fail(path, f"{mode}: more than {PER_RUN_SECONDS} s", self.internal_frames)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             self.runs += 1
             elapsed = time.monotonic() - start
             assert b"Traceback" not in err, (path, mode, err.decode("utf-8", "replace")[-2000:])
-            assert code in (0, 1, 2, 3), (path, mode, code)
             if code == 3:  # a VMSS000 finding (SARIF lists the rule VMSS000 in every report: not a sign)
-                if not crashed:  # once an input, not once a mode
-                    self._evaluator_or_fail(path, f"internal error: {_vmss000(out, err)}", self.internal_frames)
-                crashed = True
-            else:
-                assert code in (0, 1, 2), (path, mode, code)
+                self._fail(path, f"internal error: {_vmss000(out, err)}", self.internal_frames)
+            assert code in (0, 1, 2), (path, mode, code)
             text = check_output("text" if mode == "diff" else mode, out.replace(b"\r\n", b"\n"))
             err.decode("utf-8")
             if planted:
@@ -106,22 +93,22 @@ class Harness:
                 assert PASSWORD not in shown and SIG not in shown, (path, mode)
             assert elapsed < PER_RUN_SECONDS, (path, mode, elapsed)
 
-    def _evaluator_or_fail(self, path, what, frames):
+    def _fail(self, path, what, frames):
         keep = self.tmp / "crashes"
         keep.mkdir(exist_ok=True)
-        kept = keep / f"{len(self.evaluator)}-{path.name}"
+        kept = keep / path.name
         kept.write_bytes(path.read_bytes())
-        in_arm = any(f is not None and f"{os.sep}linter{os.sep}arm{os.sep}" in f.filename for f in frames)
         where = f" at {frames[-1].filename.split(os.sep + 'linter' + os.sep)[-1]}:{frames[-1].lineno}" \
             if frames and frames[-1] is not None else ""
-        self.evaluator.append(f"{kept}: {what}{where}")
-        self.signatures.setdefault(f"{what}{where}", str(kept))
-        assert in_arm and not STRICT_INTERNAL, f"{kept}: {what}{where}"
+        raise AssertionError(f"{kept}: {what}{where}")
 
 
 def _vmss000(out: bytes, err: bytes) -> str:
-    m = re.search(rb"internal error while linting this file \(([^)]*)\)", out)
-    return m.group(1).decode("utf-8", "replace")[:200] if m else err.decode("utf-8", "replace")[-300:]
+    m = re.search(rb"internal error (?:while linting this file|in rule [^(]*\([^)]*\) on this resource) \(([^)]*)\)"
+                  rb"|vmsslint's (\w+\(\) failed \([^)]*\))", out)
+    if m:
+        return (m.group(1) or m.group(2)).decode("utf-8", "replace")[:200]
+    return err.decode("utf-8", "replace")[-300:]
 
 
 @pytest.fixture
@@ -165,10 +152,7 @@ def _vm_size() -> int:
 
 def _report(kind, h, started, stopped_early=False):
     msg = (f"{kind}: {h.inputs} inputs, {h.runs} runs ({len(MODES)} modes each) in {time.monotonic() - started:.1f} s"
-           + ("; stopped at the time budget" if stopped_early else "")
-           + (f"; {len(h.evaluator)} inputs crashed the evaluator (STRICT_INTERNAL is False), "
-              f"{len(h.signatures)} distinct: " + "; ".join(f"{k} (e.g. {v})" for k, v in h.signatures.items())
-              if h.evaluator else ""))
+           + ("; stopped at the time budget" if stopped_early else ""))
     print(msg)
     warnings.warn(FuzzStats(msg))
 

@@ -75,7 +75,6 @@ HOSTILE = ['he said "hi"', "back\\slash", "new\nline", "${file(\"/etc/passwd\")}
 def test_hostile_values_stay_values(tmp_path, value):
     out, files = build(tmp_path, image="Canonical:0001-com-ubuntu-server-jammy:22_04-LTS-Gen2", health="probe",
                        name=value[:64], **{"admin-username": value, "vm-size": value})
-    assert "injected" not in files["variables.tf"].replace(repr(value), "") or '\\"' in files["variables.tf"]
     from linter.arm.template import Deployment, Options
     from linter.terraform import module as M
     tf = M.read_file(str(out / "variables.tf"))

@@ -9,9 +9,8 @@ only scale sets need), and one module per area (images, network, credentials, ..
 
 from __future__ import annotations
 
-from linter.checks.api import (CHECKS, CONDITIONS, MISSING_STATE, PRESENT, UNKNOWN, Lookup, Result,  # noqa: F401
-                               Target, check, condition, fail, is_partial_update, lookup, resolve, settle,
-                               unverifiable, why_unknown)
+from linter.checks.api import (CHECKS, CONDITIONS, Target, check, condition, fail, resolve,  # noqa: F401
+                               settle, unverifiable, why_unknown)
 
 # register the library
 from linter.checks import core, credentials, images, network, osconfig, policy, servicefabric, vmss  # noqa: E402,F401,I001

@@ -283,7 +283,7 @@ class App:
             if s == "*":
                 ids = [i.id for i in ss.instances]
                 break
-            if not s.isdigit() or int(s) >= len(ss.instances):
+            if not s.isdigit() or not ss.has(int(s)):  # ids change with maxSurge: ask the set
                 raise ApiError(404, "NotFound", f"Instance '{s}' of scale set '{ss.name}' was not found.")
             ids.append(int(s))
         return self._lro(request, self.world.manual_upgrade(ss, sorted(set(ids))))

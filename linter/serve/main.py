@@ -69,7 +69,6 @@ def build_world(templates, parameters, subscription, resource_group, speed, stat
             lines += [f"  {f.file}:{f.line}:{f.column}: {f.code} {f.message}" for f in cfg.blockers]
         raise ServeError("\n".join(lines), exit_code=1)
     world.seed_feeds()
-    world.state_dir = state_dir
     return world, False
 
 
@@ -82,18 +81,16 @@ def serve(templates, parameters=(), host="127.0.0.1", port=0, subscription="0000
                          "localhost); it never reaches the network")
     if speed < 0:
         raise ServeError("--speed must be 0 or more")
-    try:
-        import werkzeug  # noqa: F401 - request parsing and responses
-        from cheroot import wsgi  # the HTTP/1.1 server: keep-alive, a thread pool, TLS
-        if tls:
-            import cryptography  # noqa: F401
-    except ImportError as exc:
-        raise ServeError(f"vmsslint serve needs the 'serve' extra ({exc.name} is missing): "
-                         "pip install 'vmsslint[serve]'") from None
+    import importlib.util
+    for needed in ("werkzeug", "cheroot") + (("cryptography",) if tls else ()):
+        if importlib.util.find_spec(needed) is None:
+            raise ServeError(f"vmsslint serve needs the 'serve' extra ({needed} is missing): "
+                             "pip install 'vmsslint[serve]'")
+    from cheroot import wsgi  # the HTTP/1.1 server: keep-alive, a thread pool, TLS
     world, restored = build_world(templates, parameters, subscription, resource_group, speed, state_dir)
+    world.state_dir = state_dir
     if restored and templates:
         err.write(f"note: the simulation was restored from {state_dir}; the templates given are not deployed again\n")
-    world.state_dir = state_dir
     from linter.serve.app import App
     from linter.serve import tls as tlsmod
 

@@ -115,24 +115,13 @@ def _running_status(world, ss, up):
     return status  # RollingUpgradeRunningStatus has no endTime (the history's status has)
 
 
-def progress(up):
-    """Upgrade.progress() counts the running batch as successful already; Azure's counts add up to the
-    instances the upgrade covers: an instance is successful, failed, in progress or pending."""
-    ss = up.set
-    busy = set(up.in_progress)
-    done = sum(1 for i in up.attempted - up.failed - busy if ss.by_id(i).image == up.target)
-    pending = sum(1 for inst in ss.instances if inst.id not in up.attempted and inst.image != up.target)
-    return {"successfulInstanceCount": done, "failedInstanceCount": len(up.failed),
-            "inProgressInstanceCount": len(busy - up.failed), "pendingInstanceCount": pending}
-
-
 def latest(world, ss):
     """GET rollingUpgrades/latest (RollingUpgradeStatusInfo), or None when no upgrade has run."""
     up = ss.current
     if up is None:
         return None
     props = {"policy": ss.policy.to_json(), "runningStatus": _running_status(world, ss, up),
-             "progress": progress(up)}
+             "progress": up.progress()}
     if up.error:
         props["error"] = dict(up.error)
     return {"id": f"{set_id(world, ss.name)}/rollingUpgrades/latest", "name": "latest",
@@ -157,7 +146,7 @@ def history(world, ss):
         status = _running_status(world, ss, up)
         entries.append({"properties": {
             "runningStatus": {"code": status["code"], "startTime": status["startTime"]},
-            "progress": progress(up), "startedBy": up.started_by,
+            "progress": up.progress(), "startedBy": up.started_by,
             "targetImageReference": target_image_reference(world, ss, up.target),
             "rollbackInfo": _rollback_info(up, world.meta[ss.name])},
             "type": f"{VMSS_TYPE}/rollingUpgrades", "location": ss.location})

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 
-from linter.sim.backend import MINUTE, Backend, Conflict, Outcomes, ScaleSet, iso
+from linter.sim.backend import MINUTE, Backend, Conflict, NotFound, Outcomes, ScaleSet, iso
 
 STATE_FILE = "state.pickle"
 STATE_MAGIC = "vmsslint-serve-state/1"
@@ -183,6 +183,7 @@ class World:
                     inst.previous_image, inst.image = inst.image, up.target
                 inst.healthy = False
                 inst.state = "failed"
+                ss.health_epoch += 1  # the set's unhealthy count (ORCH-RECHECK) must see it
                 up.rollback_failed.add(iid)
                 self.backend.note(ss, "rollback-failed", instance=iid)
             if meta.rolling_model and meta.rolling_model[1] is up:
@@ -424,10 +425,11 @@ class World:
             for r in raw:
                 if isinstance(r, bool) or not (isinstance(r, int) or (isinstance(r, str) and r.isdigit())):
                     raise ApiError(400, "InvalidParameter", f"instance id {r!r} is not a number")
-                if not 0 <= int(r) < total:
-                    raise ApiError(404, "ResourceNotFound", f"scale set '{ss.name}' has no instance {r} "
-                                   f"(ids 0..{total - 1})")
                 ids.append(int(r))
+            try:  # ids change with maxSurge: the set knows which it has now
+                ss.check_ids(ids)
+            except NotFound as exc:
+                raise ApiError(404, "ResourceNotFound", str(exc)) from None
             return sorted(set(ids))
         count = body.get("count")
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= total:

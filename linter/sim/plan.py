@@ -398,7 +398,7 @@ def simulate(config: SetConfig, scenario: Scenario, edition="2026", seed=None, r
             refused = {"status": exc.status, "code": exc.code, "message": exc.message}
     else:
         # ORCH-TIMING: the platform starts it; scenario events count from that moment
-        backend.advance_to(backend._queue[0][0] if backend._queue else 0)
+        backend.advance_to(backend.next_event_time() or 0)
         if ss.current is not None:
             started()
     backend.run_until_idle()
@@ -448,7 +448,7 @@ def _quick(backend, ss, scenario, started):
             return "Refused", False, None
         started()
     else:
-        backend.advance_to(backend._queue[0][0] if backend._queue else 0)
+        backend.advance_to(backend.next_event_time() or 0)
         if ss.current is not None:
             started()
     backend.run_until_idle()

@@ -441,7 +441,7 @@ def _runs_charts(s) -> str:
                    f"rollout duration (start to end), runs per {_dur(hist['width'])}; colour: how the run ended"
                    f"</text>")
     else:
-        out.append(f"<text x='20' y='40' font-size='13'>no run started a rollout</text>")
+        out.append("<text x='20' y='40' font-size='13'>no run started a rollout</text>")
     out.append("</svg><figcaption class='muted'>Durations of the runs that started: p50 "
                f"{_dur(s['durationSeconds']['p50'])}, p90 {_dur(s['durationSeconds']['p90'])}, p99 "
                f"{_dur(s['durationSeconds']['p99'])}.</figcaption></figure>")

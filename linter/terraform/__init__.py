@@ -42,9 +42,8 @@ def _rest(r) -> bool:
 def lint_input(engine, path, report, lf=None):
     """Lint a Terraform file/module, or a plan/export JSON already read as ``lf``; True when handled."""
     if lf is None:
-        try:
-            import hcl2  # noqa: F401
-        except ImportError:
+        import importlib.util
+        if importlib.util.find_spec("hcl2") is None:
             _no_parser(engine, path, report)
             return True
         from linter.terraform.lint import lint_tf_path

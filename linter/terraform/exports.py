@@ -117,7 +117,7 @@ def lint_export(engine, lf, report):
     queue = report.__dict__.get("_exports")
     if queue is None:
         queue = report._exports = []
-        report.__dict__.setdefault("finishers", []).append(lambda: _lint_estate(engine, report, queue))
+        report.finishers.append(lambda: _lint_estate(engine, report, queue))
     queue.append(lf)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from linter.arm.template import EArray, EObject
 from linter.arm.values import Partial, Unknown
 from linter.jsonc import JArray, JObject
+from linter.arm.functions import why_unknown as _why
 
 MAX_DEPTH = 64
 
@@ -40,14 +41,6 @@ class JSONText(str):
 
 def is_unknown(v):
     return isinstance(v, (Unknown, Partial))
-
-
-def _why(v):
-    if isinstance(v, Unknown):
-        return v.why
-    if isinstance(v, Partial):
-        return v.unknowns()[0].why
-    return "unknown"
 
 
 def unknown_of(v, key=None):

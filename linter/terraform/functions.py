@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 
 from linter.arm.template import EArray, EObject
-from linter.arm.values import Partial, Unknown
+from linter.arm.values import Unknown
 from linter.terraform.expr import JSONText, TFError, _deep_unknown, _number, _to_text, _type, is_unknown
+from linter.arm.functions import why_unknown as _why
 
 FUNCTIONS: dict = {}
 
@@ -121,14 +122,6 @@ def _element(args, locs, here):
     i = int(_number(idx)) % len(lst)
     from linter.arm.template import loc_of
     return lst[i], loc_of(lst, i) or here
-
-
-def _why(v):
-    if isinstance(v, Unknown):
-        return v.why
-    if isinstance(v, Partial):
-        return v.unknowns()[0].why
-    return "unknown"
 
 
 # --- plain ones ------------------------------------------------------------------------------------

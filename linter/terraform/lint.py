@@ -96,7 +96,7 @@ def lint_tf_path(engine, path, report):
         return
     done.add(key)
     if len(done) == 1:
-        report.__dict__.setdefault("finishers", []).append(lambda: _dedup_unreadable(report))
+        report.finishers.append(lambda: _dedup_unreadable(report))
     lint_module(engine, directory, report, extra)
 
 
@@ -130,7 +130,7 @@ def lint_module(engine, directory, report, extra_var_files=()):
         return
     report.templates += 1
     dep = Deployment(None, good[0].src, Options(location=settings.location))
-    var_files = M.auto_var_files(directory) + list(getattr(settings, "tf_var_files", []) or []) + list(extra_var_files)
+    var_files = M.auto_var_files(directory) + list(settings.tf_var_files) + list(extra_var_files)
     root = M.Module(directory, good, dep)
     values = {}
     used = []
@@ -150,7 +150,7 @@ def lint_module(engine, directory, report, extra_var_files=()):
             continue
         used.append(tf.src.display)
         values.update(M.tfvars_values(tf, root))
-    values.update(M.var_option_values(getattr(settings, "tf_vars", []) or [], root))
+    values.update(M.var_option_values(settings.tf_vars, root))
     root.var_values = values
     report.inputs.append({"template": _display_dir(directory), "kind": "terraform-module",
                           "parameters": used})

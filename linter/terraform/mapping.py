@@ -14,6 +14,7 @@ import json
 from linter.arm.template import MISSING, EArray, EObject, loc_of
 from linter.arm.values import Partial, Unknown
 from linter.terraform.expr import JSONText, TFError, is_unknown
+from linter.arm.functions import why_unknown as _why
 
 VMSS = "Microsoft.Compute/virtualMachineScaleSets"
 VMSS_TYPES = ("azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set",
@@ -130,14 +131,6 @@ def _mark_unknown(v, marks, what):
             out.locs.append((v, i) if hasattr(v, "vpos") else None)
         return out
     return v
-
-
-def _why(v):
-    if isinstance(v, Unknown):
-        return v.why
-    if isinstance(v, Partial):
-        return v.unknowns()[0].why
-    return "unknown"
 
 
 # --- building ---------------------------------------------------------------------------------------

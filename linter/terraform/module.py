@@ -13,6 +13,8 @@ from linter.jsonc import JObject
 from linter.source import LoadError, SourceFile
 from linter.terraform.expr import Evaluator, Frame, TFError, TFLimit, is_unknown
 from linter.terraform.hcl import HCLSyntaxError, parse_file
+from linter.arm.functions import why_unknown as _why
+from linter.terraform.functions import _obj
 
 MAX_MODULE_DEPTH = 8
 MAX_INSTANCES = 1000
@@ -109,20 +111,6 @@ class Declared:
         if key is None:
             return self.address + "[?]"
         return self.address + (f"[{key}]" if isinstance(key, int) else f'["{key}"]')
-
-
-def _obj(d):
-    o = EObject()
-    o.update(d)
-    return o
-
-
-def _why(v):
-    if isinstance(v, Unknown):
-        return v.why
-    if isinstance(v, Partial):
-        return v.unknowns()[0].why
-    return "unknown"
 
 
 class Module:
