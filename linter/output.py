@@ -63,22 +63,11 @@ def format_text(report, options) -> str:
             loc, code = f"{f.file}:{f.line}:{f.column}:", f.code
         res = f" [{f.resource}]" if f.resource else ""
         lines.append(f"{loc} {code} {sev} {f.message}{res}")
-    if options.get("statistics"):
-        lines += [""] + statistics(report)
     if not options.get("quiet"):
         if lines:
             lines.append("")
         lines.append(summary_line(report))
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def statistics(report) -> list[str]:
-    counts: dict = {}
-    for f in report.findings:
-        key = (f.code, f.name, f.severity)
-        counts[key] = counts.get(key, 0) + 1
-    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
-    return [f"{n:5d}  {code}  {sev:<7}  {name}" for (code, name, sev), n in rows]
 
 
 def format_json(report, options) -> str:

@@ -42,6 +42,16 @@ def render_settings(p: dict, settings) -> str:
         else:
             where = "default"
         out.append(f"{key} = {json.dumps(value)}  # {where}")
+    # what the user knows of the deployment (lintcmd.deployment_context), and the Terraform/parameter-file maps
+    from linter.lintcmd import CONTEXT_KEYS
+    context = getattr(settings, "context", {})
+    for dest, key in CONTEXT_KEYS + (("eval_seconds", "eval-timeout"),):
+        given = p.get("eval_timeout" if dest == "eval_seconds" else dest)
+        where = (f"command line (--{key})" if given else f"configuration file ({path})" if key in data
+                 else "default (unknown until deployment)" if dest != "eval_seconds" else "default")
+        out.append(f"{key} = {json.dumps(context.get(dest, 5.0 if dest == 'eval_seconds' else None))}  # {where}")
+    if "parameter-files" in data:
+        out.append(f"parameter-files = {json.dumps(data['parameter-files'])}  # configuration file ({path})")
     for label, dest in (("parameters", "parameters"), ("now", "now"), ("baseline", "baseline")):
         if p.get(dest):
             out.append(f"{label} = {json.dumps(list(p[dest]) if isinstance(p[dest], tuple) else p[dest])}"

@@ -153,9 +153,10 @@ def test_show_fixes_lists_what_fix_would_change(tmp_path):
 
 
 def test_show_settings_says_where_each_value_came_from(tmp_path):
-    write(tmp_path / "pyproject.toml", '[tool.vmsslint]\ndocs-edition = "2020"\nignore = ["VMSS305"]\n')
+    write(tmp_path / "pyproject.toml", '[tool.vmsslint]\ndocs-edition = "2020"\nignore = ["VMSS305"]\n'
+                                         'resource-group = "rg-web"\n')
     write(tmp_path / "t.json", template(vmss()))
-    r = run("lint", "--show-settings", "--fail-level", "warning", "t.json", cwd=tmp_path)
+    r = run("lint", "--show-settings", "--fail-level", "warning", "--subscription-id", "s1", "t.json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "configuration file: " in out and "pyproject.toml" in out
@@ -163,6 +164,8 @@ def test_show_settings_says_where_each_value_came_from(tmp_path):
     assert '"2020"' in line["docs-edition"] and "pyproject.toml" in line["docs-edition"]
     assert '"warning"' in line["fail-level"] and "--fail-level" in line["fail-level"]
     assert "default" in line["credential-horizon-days"]
+    assert '"s1"' in line["subscription-id"] and "--subscription-id" in line["subscription-id"]
+    assert '"rg-web"' in line["resource-group"] and "pyproject.toml" in line["resource-group"]
 
 
 def test_lint_never_imports_the_language_server(tmp_path):
